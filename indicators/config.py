@@ -1,0 +1,70 @@
+"""Mizan's configuration: every setting, read from the environment, with its default.
+
+One module so that an operator finds every knob in one place (the README lists them).
+Values are read when a function asks, not at import, so tests can set variables.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+# Small-cell and reliability thresholds (spec/indicators.md "Confidence, reliability and disclosure").
+SUPPRESS_MAX = 4  # counts 1..SUPPRESS_MAX are suppressed; zero is shown
+LOW_DENOMINATOR = 25  # denominator below this: value not shown, flag low_denominator
+CAUTION_DENOMINATOR = 50  # 25..49: flag caution
+WILSON_Z = 1.959963984540054  # two-sided 95 %
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def var_dir() -> Path:
+    """Where the embedded warehouse, staging files and demo data live (git-ignored)."""
+    return Path(_env("MIZAN_VAR_DIR", str(PROJECT_DIR / "var")))
+
+
+def db_url() -> str:
+    """Warehouse URL: `MIZAN_DB_URL`, default an SQLite file under `var/`."""
+    return _env("MIZAN_DB_URL", f"sqlite:///{var_dir() / 'mizan.db'}")
+
+
+def geo_dir() -> Path:
+    """The boundary pack (OCHA COD-AB for Iraq): `MIZAN_GEO_DIR`, default `../shared/data`."""
+    return Path(_env("MIZAN_GEO_DIR", str(PROJECT_DIR.parent / "shared" / "data")))
+
+
+def demo_dir() -> Path:
+    """Where `make run` writes the synthetic registry export it loads on first start."""
+    return Path(_env("MIZAN_DEMO_DIR", str(var_dir() / "demo")))
+
+
+def demo_children() -> int:
+    """Size of the synthetic registry `make run` generates when the warehouse is empty."""
+    return int(_env("MIZAN_DEMO_CHILDREN", "60000"))
+
+
+def cache_dir() -> Path:
+    """Shared query cache (a folder, so that several gunicorn workers share it)."""
+    return Path(_env("MIZAN_CACHE_DIR", str(var_dir() / "cache")))
+
+
+def host() -> str:
+    return _env("MIZAN_HOST", "127.0.0.1")
+
+
+def port() -> int:
+    return int(_env("MIZAN_PORT", "8050"))
+
+
+def debug() -> bool:
+    return _env("MIZAN_DEBUG", "0").lower() in {"1", "true", "yes"}
+
+
+def language() -> str:
+    """Default interface language (only `en` has a catalogue so far)."""
+    return _env("MIZAN_LANG", "en")

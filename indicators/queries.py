@@ -1,0 +1,261 @@
+"""The only code that reads the warehouse. Every function takes the caller's `Scope`.
+
+Results are small, already-published (suppressed) frames. They are memoised per data
+version: a new load changes the version, so cached answers can never outlive their data.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import polars as pl
+import sqlalchemy as sa
+
+from indicators import warehouse as wh
+from indicators.scope import Scope
+
+VALUE_SCHEMA = {
+    "indicator": pl.String,
+    "indicator_name": pl.String,
+    "period": pl.String,
+    "org_unit": pl.String,
+    "org_unit_level": pl.Int8,
+    "org_unit_name": pl.String,
+    "adm1_code": pl.String,
+    "sex": pl.String,
+    "disability": pl.String,
+    "numerator": pl.Float64,
+    "denominator": pl.Float64,
+    "value": pl.Float64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+    "suppressed": pl.Boolean,
+    "flags": pl.String,
+    "source": pl.String,
+    "as_of": pl.Date,
+    "definition_version": pl.Int32,
+}
+SORT_KEYS = ["indicator", "period", "org_unit_level", "org_unit", "sex", "disability"]
+
+
+def _engine(url: str | None) -> sa.Engine:
+    return wh.engine(url)
+
+
+def data_version(url: str | None = None) -> int:
+    """Id of the latest successful load (0 when nothing was ever loaded)."""
+    with _engine(url).connect() as connection:
+        latest = connection.execute(
+            sa.select(sa.func.max(wh.load_runs.c.id)).where(wh.load_runs.c.status == "succeeded")
+        ).scalar()
+    return int(latest or 0)
+
+
+def _scope_filter(scope: Scope, table: sa.Table = wh.indicator_values) -> sa.ColumnElement:
+    """The row filter of a scope: a governorate user sees its governorate and districts."""
+    if not scope.restricted:
+        return sa.true()
+    return table.c.adm1_code == scope.governorate
+
+
+def indicator_values(
+    scope: Scope,
+    *,
+    indicators: tuple[str, ...] | list[str] | None = None,
+    period: str | None = None,
+    org_unit: str | None = None,
+    level: int | None = None,
+    sex: str | None = None,
+    disability: str | None = None,
+    url: str | None = None,
+) -> pl.DataFrame:
+    """Published indicator rows for a selection, sorted as the CSV contract wants.
+
+    `org_unit` selects that unit and its descendants; `level` keeps one level only.
+    """
+    key = (
+        scope,
+        tuple(indicators) if indicators else None,
+        period,
+        org_unit,
+        level,
+        sex,
+        disability,
+        url,
+    )
+    return _indicator_values(data_version(url), *key).clone()
+
+
+@lru_cache(maxsize=512)
+def _indicator_values(
+    _version: int,
+    scope: Scope,
+    indicators: tuple[str, ...] | None,
+    period: str | None,
+    org_unit: str | None,
+    level: int | None,
+    sex: str | None,
+    disability: str | None,
+    url: str | None,
+) -> pl.DataFrame:
+    v, units, cat = wh.indicator_values, wh.org_units, wh.indicator_catalogue
+    query = (
+        sa.select(
+            v.c.indicator,
+            cat.c.name_en.label("indicator_name"),
+            v.c.period,
+            v.c.org_unit,
+            v.c.org_unit_level,
+            units.c.name_en.label("org_unit_name"),
+            v.c.adm1_code,
+            v.c.sex,
+            v.c.disability,
+            v.c.numerator,
+            v.c.denominator,
+            v.c.value,
+            v.c.ci_low,
+            v.c.ci_high,
+            v.c.suppressed,
+            v.c.flags,
+            v.c.source,
+            v.c.as_of,
+            v.c.definition_version,
+        )
+        .join(units, units.c.code == v.c.org_unit)
+        .join(cat, cat.c.code == v.c.indicator)
+        .where(_scope_filter(scope))
+    )
+    if indicators:
+        query = query.where(v.c.indicator.in_(indicators))
+    if period:
+        query = query.where(v.c.period == period)
+    if org_unit and org_unit != "IQ":
+        query = query.where(v.c.org_unit.startswith(org_unit, autoescape=True))
+    if level is not None:
+        query = query.where(v.c.org_unit_level == level)
+    if sex:
+        query = query.where(v.c.sex == sex)
+    if disability:
+        query = query.where(v.c.disability == disability)
+    with _engine(url).connect() as connection:
+        rows = connection.execute(query).all()
+    frame = pl.DataFrame([tuple(r) for r in rows], schema=VALUE_SCHEMA, orient="row")
+    return frame.sort(SORT_KEYS)
+
+
+def periods(scope: Scope, indicator: str, url: str | None = None) -> list[str]:
+    """Periods that have data for an indicator, oldest first (years and quarters)."""
+    return list(_periods(data_version(url), scope, indicator, url))
+
+
+@lru_cache(maxsize=128)
+def _periods(_version: int, scope: Scope, indicator: str, url: str | None) -> tuple[str, ...]:
+    v = wh.indicator_values
+    query = (
+        sa.select(v.c.period)
+        .distinct()
+        .where(v.c.indicator == indicator, _scope_filter(scope))
+        .order_by(v.c.period)
+    )
+    with _engine(url).connect() as connection:
+        return tuple(connection.execute(query).scalars())
+
+
+def org_units(scope: Scope, url: str | None = None) -> pl.DataFrame:
+    """Org units the scope may see: code, level, parent, names and centroid."""
+    return _org_units(data_version(url), scope, url).clone()
+
+
+@lru_cache(maxsize=32)
+def _org_units(_version: int, scope: Scope, url: str | None) -> pl.DataFrame:
+    units = wh.org_units
+    query = sa.select(units).order_by(units.c.level, units.c.code)
+    if scope.restricted:
+        query = query.where(units.c.adm1_code == scope.governorate)
+    with _engine(url).connect() as connection:
+        rows = connection.execute(query).all()
+    schema = {c.name: _polars_type(c) for c in units.columns}
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def catalogue(url: str | None = None) -> pl.DataFrame:
+    """The indicator catalogue as loaded with the data (codes, names, versions)."""
+    with _engine(url).connect() as connection:
+        rows = connection.execute(sa.select(wh.indicator_catalogue)).all()
+    schema = {c.name: _polars_type(c) for c in wh.indicator_catalogue.columns}
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def latest_run(url: str | None = None) -> dict | None:
+    """The latest successful load run (its as-of date, source and accounting)."""
+    version = data_version(url)
+    if not version:
+        return None
+    runs = load_runs(url)
+    return runs.filter(pl.col("id") == version).to_dicts()[0]
+
+
+def load_runs(url: str | None = None) -> pl.DataFrame:
+    """Every load run, newest first, with its accounting decoded."""
+    r = wh.load_runs
+    with _engine(url).connect() as connection:
+        rows = connection.execute(sa.select(r).order_by(r.c.id.desc())).all()
+    records = [
+        {
+            **row._mapping,
+            "inputs": json.loads(row.inputs or "[]"),
+            "accounting": json.loads(row.accounting or "{}"),
+        }
+        for row in rows
+    ]
+    schema = {c.name: _polars_type(c) for c in r.columns} | {
+        "inputs": pl.Object,
+        "accounting": pl.Object,
+    }
+    return pl.DataFrame(records, schema=schema) if records else pl.DataFrame(schema=schema)
+
+
+def rejects_by_rule(run_id: int, url: str | None = None) -> pl.DataFrame:
+    """How many rows each rule rejected in a run, per file, most first."""
+    j = wh.rejects
+    query = (
+        sa.select(j.c.file, j.c.rule, sa.func.count().label("rows"))
+        .where(j.c.load_run_id == run_id)
+        .group_by(j.c.file, j.c.rule)
+        .order_by(sa.func.count().desc(), j.c.file, j.c.rule)
+    )
+    with _engine(url).connect() as connection:
+        rows = connection.execute(query).all()
+    schema = {"file": pl.String, "rule": pl.String, "rows": pl.Int64}
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def reject_rows(
+    run_id: int, rule: str | None = None, limit: int = 500, url: str | None = None
+) -> pl.DataFrame:
+    """The rejected rows of a run (file, line, rule, raw values), first lines first."""
+    j = wh.rejects
+    query = sa.select(j.c.file, j.c.line, j.c.rule, j.c["values"]).where(j.c.load_run_id == run_id)
+    if rule:
+        query = query.where(j.c.rule == rule)
+    query = query.order_by(j.c.file, j.c.line).limit(limit)
+    with _engine(url).connect() as connection:
+        rows = connection.execute(query).all()
+    schema = {"file": pl.String, "line": pl.Int64, "rule": pl.String, "values": pl.String}
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def _polars_type(column: sa.Column) -> pl.DataType:
+    kind = column.type
+    if isinstance(kind, sa.Boolean):
+        return pl.Boolean
+    if isinstance(kind, sa.Integer):
+        return pl.Int64
+    if isinstance(kind, sa.Float):
+        return pl.Float64
+    if isinstance(kind, sa.DateTime):
+        return pl.Datetime("us")
+    if isinstance(kind, sa.Date):
+        return pl.Date
+    return pl.String
