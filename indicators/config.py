@@ -11,7 +11,8 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
-# Small-cell and reliability thresholds (spec/indicators.md "Confidence, reliability and disclosure").
+# Small-cell and reliability thresholds (spec/indicators.md, "Confidence, reliability
+# and disclosure").
 SUPPRESS_MAX = 4  # counts 1..SUPPRESS_MAX are suppressed; zero is shown
 LOW_DENOMINATOR = 25  # denominator below this: value not shown, flag low_denominator
 CAUTION_DENOMINATOR = 50  # 25..49: flag caution

@@ -84,9 +84,10 @@ def to_csv_frame(values: pl.DataFrame) -> pl.DataFrame:
         _decimal("value"),
         _decimal("ci_low"),
         _decimal("ci_high"),
-        pl.when(pl.col("suppressed")).then(pl.lit("true")).otherwise(pl.lit("false")).alias(
-            "suppressed"
-        ),
+        pl.when(pl.col("suppressed"))
+        .then(pl.lit("true"))
+        .otherwise(pl.lit("false"))
+        .alias("suppressed"),
         pl.col("flags").fill_null(""),
         pl.col("source"),
         pl.col("as_of").cast(pl.String),

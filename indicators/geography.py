@@ -126,7 +126,9 @@ def org_units(extra_districts: list[str] | None = None) -> pl.DataFrame:
     under their code so that tables still have rows for them.
     """
     rows = [(NATIONAL, 0, None, None, NATIONAL_NAME, "العراق", 33.2, 43.7)]
-    rows += [(code, 1, NATIONAL, code, en, ar, lat, lon) for code, _, en, ar, lat, lon in GOVERNORATES]
+    rows += [
+        (code, 1, NATIONAL, code, en, ar, lat, lon) for code, _, en, ar, lat, lon in GOVERNORATES
+    ]
     pack = boundary_pack()
     if pack.available:
         rows += [

@@ -8,8 +8,10 @@ commits, and a failure or a killed process leaves that data untouched.
 
 from __future__ import annotations
 
+import fcntl
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -97,6 +99,29 @@ rejects = sa.Table(
     sa.Column("values", sa.Text, nullable=False),  # JSON of the raw row
 )
 
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("governorate", sa.String(16)),
+    sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+    sa.Column("failed_logins", sa.Integer, nullable=False, default=0),
+    sa.Column("locked_until", sa.DateTime),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+)
+
 VALUE_COLUMNS = [c.name for c in indicator_values.columns]
 BATCH_ROWS = 20_000
 
@@ -118,22 +143,95 @@ def engine(url: str | None = None) -> sa.Engine:
             cursor.close()
 
     metadata.create_all(created)
+    _protect_audit(created)
     return created
+
+
+APPEND_ONLY = {
+    "sqlite": [
+        "CREATE TRIGGER IF NOT EXISTS audit_no_{op} BEFORE {OP} ON audit "
+        "BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END"
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION mizan_audit_append_only() RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION 'audit is append-only'; END $$ LANGUAGE plpgsql",
+        "CREATE OR REPLACE TRIGGER audit_no_{op} BEFORE {OP} ON audit "
+        "FOR EACH ROW EXECUTE FUNCTION mizan_audit_append_only()",
+    ],
+}
+
+
+def _protect_audit(eng: sa.Engine) -> None:
+    """Make the audit table append-only in the database itself, not just in our code."""
+    with eng.begin() as connection:
+        for op in ("update", "delete"):
+            for statement in APPEND_ONLY.get(eng.dialect.name, []):
+                connection.exec_driver_sql(statement.format(op=op, OP=op.upper()))
+
+
+class LoadInProgress(RuntimeError):
+    """Another load holds the warehouse's load lock."""
+
+
+LOCK_KEY = 0x4D495A414E  # "MIZAN", the PostgreSQL advisory lock id
+
+
+@contextmanager
+def load_lock(eng: sa.Engine) -> Iterator[None]:
+    """Refuse a second concurrent load. The lock dies with its process (a killed load never
+    leaves a stale lock): an advisory lock on PostgreSQL, an flock beside the SQLite file."""
+    busy = LoadInProgress("another load is running on this warehouse; try again when it ends")
+    if eng.dialect.name == "postgresql":
+        with eng.connect() as connection:
+            if not connection.execute(sa.select(sa.func.pg_try_advisory_lock(LOCK_KEY))).scalar():
+                raise busy
+            try:
+                yield
+            finally:
+                connection.execute(sa.select(sa.func.pg_advisory_unlock(LOCK_KEY)))
+        return
+    database = eng.url.database
+    path = Path(f"{database}.load-lock") if database else config.var_dir() / "memory.load-lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise busy from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _batches(frame: pl.DataFrame, columns: list[str]) -> Iterator[list[dict]]:
-    for offset in range(0, frame.height, BATCH_ROWS):
-        yield frame.slice(offset, BATCH_ROWS).select(columns).to_dicts()
-
-
 def _insert(connection: sa.Connection, table: sa.Table, frame: pl.DataFrame) -> None:
+    """Bulk insert by each database's fastest path: COPY on PostgreSQL, executemany of
+    plain tuples elsewhere (SQLAlchemy's per-row dict handling costs more than the write)."""
     columns = [c.name for c in table.columns if c.name in frame.columns]
-    for batch in _batches(frame, columns):
-        connection.execute(table.insert(), batch)
+    if frame.is_empty():
+        return
+    if connection.dialect.name == "postgresql":
+        _copy(connection, table, frame.select(columns))
+        return
+    marks = ", ".join("?" if connection.dialect.paramstyle == "qmark" else "%s" for _ in columns)
+    quoted = ", ".join(connection.dialect.identifier_preparer.quote(c) for c in columns)
+    statement = f"INSERT INTO {table.name} ({quoted}) VALUES ({marks})"
+    for offset in range(0, frame.height, BATCH_ROWS):
+        batch = frame.slice(offset, BATCH_ROWS).select(columns).rows()
+        connection.exec_driver_sql(statement, batch)
+
+
+def _copy(connection: sa.Connection, table: sa.Table, frame: pl.DataFrame) -> None:
+    quoted = ", ".join(f'"{c}"' for c in frame.columns)
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
+        for offset in range(0, frame.height, BATCH_ROWS):
+            for row in frame.slice(offset, BATCH_ROWS).rows():
+                copy.write_row(row)
 
 
 def record_failure(eng: sa.Engine, started_at: datetime, source: str, message: str) -> int:
@@ -169,8 +267,11 @@ def replace_results(
         run_id = int(
             connection.execute(
                 load_runs.insert().values(
-                    **{**run, "inputs": json.dumps(run.get("inputs", [])),
-                       "accounting": json.dumps(run.get("accounting", {}))},
+                    **{
+                        **run,
+                        "inputs": json.dumps(run.get("inputs", [])),
+                        "accounting": json.dumps(run.get("accounting", {})),
+                    },
                     status="succeeded",
                     finished_at=now(),
                     duration_s=(now() - run["started_at"]).total_seconds(),

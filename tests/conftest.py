@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+
+from indicators import warehouse as wh
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
@@ -38,3 +46,59 @@ def no_geo_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def sqlite_url(tmp_path: Path) -> str:
     """A fresh embedded warehouse file for one test."""
     return f"sqlite:///{tmp_path / 'warehouse.db'}"
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    return found[-1].parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL server on a Unix socket (no TCP), or `MIZAN_TEST_PG_URL`."""
+    if os.environ.get("MIZAN_TEST_PG_URL"):
+        yield os.environ["MIZAN_TEST_PG_URL"]
+        return
+    bindir = _postgres_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL server not installed (Debian package postgresql; make test adds it)")
+    base = Path(tempfile.mkdtemp(prefix="mizan-pg-"))  # under /tmp: the postgres user can reach it
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses root: run the server as the Debian postgres user
+        shutil.chown(base, "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    data, port = base / "data", "55432"
+    subprocess.run(
+        [*as_postgres, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "mizan"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    options = f"-k {base} -p {port} -c listen_addresses='' -c fsync=off"
+    subprocess.run(
+        [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "start",
+         "-l", str(base / "log")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    try:
+        yield f"postgresql+psycopg://mizan@/postgres?host={base}&port={port}"
+    finally:
+        subprocess.run(
+            [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same test on the embedded SQLite warehouse and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'warehouse.db'}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:  # a clean schema for every test
+        connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    engine.dispose()
+    wh.engine.cache_clear()
+    yield url
+    wh.engine.cache_clear()

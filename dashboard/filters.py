@@ -1,0 +1,43 @@
+"""The indicator / period / place controls shared by the Immunization and Equity pages.
+
+Built per request from the warehouse (catalogue, periods with data, the org units the
+user's scope may see). Query strings pre-select values, so views can be linked to.
+"""
+
+from __future__ import annotations
+
+from dash import html
+
+from dashboard import components as ui
+from dashboard import selection
+from dashboard.i18n import t
+from dashboard.session import current_scope
+from indicators import queries
+
+
+def indicator_period_place(
+    url: str, query: dict, *, indicator_id: str, period_id: str, unit_id: str
+) -> list[html.Div]:
+    """Three labelled dropdowns (deep links: `?indicator=...&org_unit=...&period=...`)."""
+    scope = current_scope()
+    options = selection.indicator_options(queries.catalogue(url))
+    codes = [o["value"] for o in options]
+    indicator = query.get("indicator")
+    if indicator not in codes:
+        fallback = codes[0] if codes else None
+        indicator = (
+            selection.HEADLINE_INDICATOR if selection.HEADLINE_INDICATOR in codes else fallback
+        )
+    periods = queries.periods(scope, indicator, url) if indicator else []
+    units = queries.org_units(scope, url)
+    unit = selection.unit_row(units, query.get("org_unit") or selection.home_unit(scope))
+    return [
+        ui.dropdown(indicator_id, t("Indicator"), options, indicator),
+        ui.dropdown(
+            period_id,
+            t("Birth cohort / period"),
+            selection.period_options(periods),
+            selection.default_period(periods, query.get("period")),
+        ),
+        ui.dropdown(unit_id, t("Place"), selection.org_unit_options(units), unit["code"]),
+    ]

@@ -1,0 +1,214 @@
+"""Immunization (/immunization): one indicator across places, for any subgroup.
+
+The selected place and its children are shown three ways (map, ranked bar with Wilson
+intervals, table); the export gives exactly the table's rows.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+import polars as pl
+from dash import Input, Output, State, html, no_update
+
+from dashboard import components as ui
+from dashboard import exports, figures, filters, geo, ids, selection, wiring
+from dashboard.i18n import t
+from dashboard.routes import GEOJSON_URLS
+from dashboard.session import current_scope, warehouse_url
+from indicators import geography, queries
+
+dash.register_page(
+    __name__,
+    path="/immunization",
+    name="Immunization",
+    order=1,
+    title=lambda: f"Mizan · {t('Immunization')}",
+)
+callbacks = wiring.Callbacks()
+
+
+def layout(**query: str) -> html.Div:
+    url = warehouse_url()
+    header = ui.page_header(
+        t("Immunization coverage"),
+        t("Coverage, zero-dose, dropout and registration by place and subgroup"),
+    )
+    if queries.latest_run(url) is None:
+        return html.Div([header, ui.note(t("No data has been loaded yet."), "warning")])
+    indicator, period, place = filters.indicator_period_place(
+        url,
+        query,
+        indicator_id=ids.IMM_INDICATOR,
+        period_id=ids.IMM_PERIOD,
+        unit_id=ids.IMM_ORG_UNIT,
+    )
+    subgroups = [
+        ui.radio(ids.IMM_SEX, t("Sex"), selection.sex_options(), "all"),
+        ui.radio(ids.IMM_DISABILITY, t("Disability"), selection.disability_options(), "all"),
+    ]
+    return html.Div(
+        [
+            header,
+            ui.filter_bar([(indicator, 5), (period, 2), (place, 5)], subgroups),
+            html.H2(id=ids.IMM_TITLE, className="h5 mb-3"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        ui.card(
+                            t("Map"), ui.graph(ids.IMM_MAP), footer=html.Div(id=ids.IMM_MAP_NOTE)
+                        ),
+                        lg=6,
+                    ),
+                    dbc.Col(ui.card(t("Ranking with 95% intervals"), ui.graph(ids.IMM_BAR)), lg=6),
+                ],
+                className="g-3",
+            ),
+            ui.card(
+                t("Table"),
+                [html.Div(id=ids.IMM_TABLE), ui.legend_note()],
+                actions=ui.export_button(ids.IMM_EXPORT, ids.IMM_DOWNLOAD),
+            ),
+        ]
+    )
+
+
+def _rows(indicator: str, period: str, unit: str, sex: str, disability: str):
+    """The area of the selected unit and its children, for one subgroup."""
+    url, scope = warehouse_url(), current_scope()
+    units = queries.org_units(scope, url)
+    area = selection.area_of(units, unit)
+    frame = queries.indicator_values(
+        scope,
+        indicators=[indicator],
+        period=period,
+        org_unit=area["code"],
+        sex=sex,
+        disability=disability,
+        url=url,
+    )
+    return area, units, selection.area_rows(frame, area)
+
+
+@callbacks(
+    Output(ids.IMM_PERIOD, "options"),
+    Output(ids.IMM_PERIOD, "value"),
+    Input(ids.IMM_INDICATOR, "value"),
+    State(ids.IMM_PERIOD, "value"),
+    prevent_initial_call=True,
+)
+def periods_for(indicator: str, current: str | None):
+    periods = queries.periods(current_scope(), indicator, warehouse_url())
+    return selection.period_options(periods), selection.default_period(periods, current)
+
+
+@callbacks(
+    Output(ids.IMM_ORG_UNIT, "value"),
+    Input(ids.IMM_MAP, "clickData"),
+    prevent_initial_call=True,
+)
+def drill(click: dict | None) -> str:
+    """Clicking a governorate or district on the map selects it."""
+    location = ((click or {}).get("points") or [{}])[0].get("location")
+    return location or no_update
+
+
+@callbacks(
+    Output(ids.IMM_TITLE, "children"),
+    Output(ids.IMM_MAP, "figure"),
+    Output(ids.IMM_MAP_NOTE, "children"),
+    Output(ids.IMM_BAR, "figure"),
+    Output(ids.IMM_TABLE, "children"),
+    Input(ids.IMM_INDICATOR, "value"),
+    Input(ids.IMM_PERIOD, "value"),
+    Input(ids.IMM_ORG_UNIT, "value"),
+    Input(ids.IMM_SEX, "value"),
+    Input(ids.IMM_DISABILITY, "value"),
+)
+def update(indicator: str, period: str | None, unit: str, sex: str, disability: str):
+    if not (indicator and period):
+        empty = figures.empty_figure(t("No data for this selection"))
+        return t("No data for this selection"), empty, "", empty, ""
+    meta = selection.indicator_meta(queries.catalogue(warehouse_url()), indicator)
+    area, units, rows = _rows(indicator, period, unit, sex, disability)
+    children = selection.children(rows, area)
+    own = selection.own_row(rows, area["code"])
+    highlight = unit if unit != area["code"] else None
+    subgroup = [
+        label
+        for value, label in (
+            (sex, selection.sex_labels().get(sex)),
+            (disability, selection.disability_labels().get(disability)),
+        )
+        if value != "all"
+    ]
+    title = " · ".join(
+        [
+            t(meta["name_en"]),
+            area["name_en"] if area["level"] else t("Iraq"),
+            selection.period_label(period),
+            *subgroup,
+        ]
+    )
+    reference = (
+        (area["name_en"] if area["level"] else t("Iraq"), own["value"])
+        if own and (own["value"] is not None and not own["suppressed"])
+        else None
+    )
+    bar = figures.ranked_bar(
+        children,
+        unit=meta["unit"],
+        highlight=highlight,
+        reference=reference,
+        favourable=meta["favourable"],
+    )
+    map_figure, note = _map(children, area, units, meta, highlight)
+    table = ui.values_table(rows, unit=meta["unit"], highlight=highlight, first=area["code"])
+    return title, map_figure, note, bar, table
+
+
+def _map(
+    children: pl.DataFrame, area: dict, units: pl.DataFrame, meta: dict, highlight: str | None
+):
+    level = area["level"] + 1
+    if geo.has_boundaries():
+        framing = geo.view(children["org_unit"].to_list(), level)
+        center, zoom = framing if framing else (None, None)
+        figure = figures.choropleth_map(
+            children,
+            geojson_url=dash.get_relative_path(GEOJSON_URLS[level]),
+            level=level,
+            center=center,
+            zoom=zoom,
+            unit=meta["unit"],
+            favourable=meta["favourable"],
+            highlight=highlight,
+            revision=area["code"],
+        )
+        return figure, ui.map_footer(ui.grey_note(), geography.ATTRIBUTION)
+    if level == 1:
+        located = children.join(
+            units.select("code", "lat", "lon"), left_on="org_unit", right_on="code", how="left"
+        )
+        return (
+            figures.centroid_map(located, unit=meta["unit"], favourable=meta["favourable"]),
+            ui.no_pack_note(),
+        )
+    message = t("District maps need the boundary pack (MIZAN_GEO_DIR).")
+    return figures.empty_figure(message), message
+
+
+@callbacks(
+    Output(ids.IMM_DOWNLOAD, "data"),
+    Input(ids.IMM_EXPORT, "n_clicks"),
+    State(ids.IMM_INDICATOR, "value"),
+    State(ids.IMM_PERIOD, "value"),
+    State(ids.IMM_ORG_UNIT, "value"),
+    State(ids.IMM_SEX, "value"),
+    State(ids.IMM_DISABILITY, "value"),
+    prevent_initial_call=True,
+)
+def export(_clicks: int, indicator: str, period: str, unit: str, sex: str, disability: str):
+    """The table's rows (the area and its children), in the CSV contract."""
+    area, _units, rows = _rows(indicator, period, unit, sex, disability)
+    return exports.indicator_download(rows, indicator, period, area["code"], sex, disability)

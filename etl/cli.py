@@ -1,0 +1,198 @@
+"""`python -m etl`: generate demo data, load a registry export, export indicator CSV.
+
+Exit codes: 0 on success (rejected rows are not a failure), 1 on a fatal error with a
+one-line reason on stderr, 2 on wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from indicators import config
+from indicators.scope import ROLES
+
+SEXES = ("all", "F", "M", "U")
+DISABILITIES = ("all", "yes", "no", "unknown")
+
+
+class CliError(Exception):
+    """A fatal error whose message is printed as the one-line reason."""
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from error
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m etl", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write a synthetic registry export (demo data)")
+    gen.add_argument("out_dir", type=Path)
+    gen.add_argument("--children", type=int, default=60_000)
+    gen.add_argument("--seed", type=int, default=1)
+    gen.add_argument("--format", choices=("auto", "csv", "parquet"), default="auto")
+    gen.add_argument("--as-of", type=_date, help="extract date (default 2026-06-30)")
+
+    load = sub.add_parser("load", help="load a registry export and rebuild every indicator")
+    load.add_argument("--registry", type=Path, required=True, help="folder of the export")
+    load.add_argument("--db", help="warehouse URL (default: MIZAN_DB_URL or var/mizan.db)")
+    load.add_argument("--as-of", type=_date, help="overrides manifest.json and the data")
+    load.add_argument("--report", type=Path, help="write the row accounting as JSON here")
+
+    export = sub.add_parser("export", help="write indicator rows as CSV (spec/csv-export.md)")
+    export.add_argument("out", help="output file, or - for standard output")
+    export.add_argument("--db")
+    export.add_argument("--indicator", nargs="+", metavar="CODE")
+    export.add_argument("--period")
+    export.add_argument("--org-unit")
+    export.add_argument("--sex", choices=SEXES)
+    export.add_argument("--disability", choices=DISABILITIES)
+
+    users = sub.add_parser(
+        "users", help="manage dashboard users (password read from stdin when it is not a terminal)"
+    )
+    users_sub = users.add_subparsers(dest="action", required=True)
+    add = users_sub.add_parser("add", help="create a user")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--governorate", help="governorate p-code, for role governorate (IQG02)")
+    for action in ("passwd", "disable", "enable"):
+        users_sub.add_parser(action, help=f"{action} a user").add_argument("name")
+    users_sub.add_parser("list", help="list users")
+    for sub_parser in users_sub.choices.values():
+        sub_parser.add_argument("--db")
+
+    demo = sub.add_parser("demo", help="generate and load demo data unless a warehouse exists")
+    demo.add_argument("--db")
+    demo.add_argument("--force", action="store_true", help="regenerate and reload anyway")
+    return parser
+
+
+def cmd_generate(args: argparse.Namespace) -> None:
+    from etl.generate import generate
+
+    summary = generate(
+        args.out_dir, children=args.children, seed=args.seed, fmt=args.format, as_of=args.as_of
+    )
+    print(json.dumps(summary, indent=2, default=str))
+
+
+def cmd_load(args: argparse.Namespace) -> None:
+    from etl.load import load_registry
+    from etl.progress import Progress
+
+    result = load_registry(args.registry, args.db, args.as_of, Progress(4))
+    extract = result.extract
+    origin = {"data": " (latest date found in the files)"}.get(extract.as_of_origin, "")
+    print(f"as of {extract.as_of}{origin}, source: {extract.source}")
+    print(f"{'file':<14}{'read':>12}{'loaded':>12}{'rejected':>12}{'duplicates':>12}")
+    for name, account in extract.accounts.items():
+        print(
+            f"{name:<14}{account.rows_read:>12,}{account.rows_loaded:>12,}"
+            f"{account.rows_rejected:>12,}{account.duplicates:>12,}"
+        )
+    for name, columns in extract.ignored_columns.items():
+        if columns:
+            print(f"{name}: ignored unknown columns: {', '.join(columns)}")
+    print(f"load run {result.run_id}: {result.indicator_rows:,} indicator rows published")
+    if args.report:
+        args.report.write_text(json.dumps(result.report(), indent=2, ensure_ascii=False))
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from indicators import catalogue
+    from indicators.export import export_csv
+    from indicators.scope import Scope
+
+    unknown = sorted(set(args.indicator or ()) - set(catalogue.by_code()))
+    if unknown:
+        raise CliError(f"unknown indicator code(s): {', '.join(unknown)}")
+    data, count = export_csv(
+        Scope.national(),
+        indicators=args.indicator,
+        period=args.period,
+        org_unit=args.org_unit,
+        sex=args.sex,
+        disability=args.disability,
+        url=args.db,
+    )
+    if args.out == "-":
+        sys.stdout.buffer.write(data)
+    else:
+        Path(args.out).write_bytes(data)
+        print(f"{count:,} rows written to {args.out}", file=sys.stderr)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    """Used by `make run`: first start generates and loads demo data, later starts reuse it."""
+    from etl.generate import generate
+    from etl.load import load_registry
+    from etl.progress import Progress
+    from indicators import queries
+
+    if queries.data_version(args.db) and not args.force:
+        print("warehouse already loaded; `python -m etl demo --force` reloads demo data")
+        return
+    out = config.demo_dir()
+    print(f"generating {config.demo_children():,} synthetic children in {out}")
+    generate(out, children=config.demo_children(), seed=1, fmt="csv")
+    result = load_registry(out, args.db, None, Progress(4))
+    print(f"demo data loaded (run {result.run_id}, as of {result.extract.as_of})")
+
+
+def _new_password() -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("new password: ")
+    if first != getpass.getpass("repeat: "):
+        raise CliError("the passwords differ")
+    return first
+
+
+def cmd_users(args: argparse.Namespace) -> None:
+    from indicators import accounts
+
+    try:
+        if args.action == "add":
+            accounts.add_user(args.db, args.name, _new_password(), args.role, args.governorate)
+        elif args.action == "passwd":
+            accounts.set_password(args.db, args.name, _new_password())
+        elif args.action in ("disable", "enable"):
+            accounts.set_disabled(args.db, args.name, args.action == "disable")
+        else:
+            print(accounts.list_users(args.db).write_csv(), end="")
+            return
+    except accounts.AccountError as error:
+        raise CliError(str(error)) from error
+    print(f"user {args.name}: {args.action} done")
+
+
+COMMANDS = {
+    "generate": cmd_generate,
+    "load": cmd_load,
+    "export": cmd_export,
+    "demo": cmd_demo,
+    "users": cmd_users,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from etl.load import LoadError
+
+    try:
+        COMMANDS[args.command](args)
+    except (CliError, LoadError, FileNotFoundError, PermissionError) as error:
+        print(f"mizan: error: {error}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,82 @@
+"""From a computed cube to the rows the warehouse stores: suppressed, flagged, with intervals.
+
+This is the only way out of the indicator layer (spec "Confidence, reliability and
+disclosure"), so a view, a callback and an export all show the same suppressed figures.
+
+Decisions:
+- `low_denominator` rows (denominator < 25) keep their value and interval in the data;
+  the spec wants exports to keep the counts with the flag, so hiding the value is the
+  dashboard's job (charts and tables show only the flag).
+- Flags describe published figures only: no denominator flag on a row whose denominator
+  is hidden and no `negative_dropout`/`over_100` on a suppressed value, so a flag never
+  narrows down a hidden count.
+- The interval is computed for registry proportions only (the spec leaves it empty for
+  administrative coverage, whose error is in the denominator).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from indicators import catalogue, config
+from indicators.intervals import wilson
+from indicators.suppression import suppress
+
+COLUMNS = [
+    "indicator", "period", "org_unit", "org_unit_level", "adm1_code", "sex", "disability",
+    "numerator", "denominator", "value", "ci_low", "ci_high", "suppressed", "flags",
+    "source", "as_of", "definition_version",
+]
+SORT_KEYS = ["indicator", "period", "org_unit_level", "org_unit", "sex", "disability"]
+FLAG_ORDER = ("low_denominator", "caution", "over_100", "negative_dropout")
+CI_SOURCES = frozenset({"registry"})
+
+
+def _catalogue_columns(cube: pl.DataFrame) -> pl.DataFrame:
+    """Join source and definition_version; an indicator outside the catalogue is an error."""
+    meta = pl.DataFrame(
+        [(i.code, i.source, i.version) for i in catalogue.indicators()],
+        schema={"indicator": pl.String, "source": pl.String, "definition_version": pl.Int32},
+        orient="row",
+    )
+    unknown = set(cube["indicator"].unique()) - set(meta["indicator"])
+    if unknown:
+        raise ValueError(f"indicators not in the catalogue: {sorted(unknown)}")
+    return cube.join(meta, on="indicator", how="left")
+
+
+def _flags() -> pl.Expr:
+    """';'-joined flags in FLAG_ORDER, from the published denominator and value."""
+    den, value = pl.col("denominator"), pl.col("value")
+    conditions = {
+        "low_denominator": den < config.LOW_DENOMINATOR,
+        "caution": (den >= config.LOW_DENOMINATOR) & (den < config.CAUTION_DENOMINATOR),
+        "over_100": value > 100,
+        "negative_dropout": value < 0,
+    }
+    parts = [pl.when(conditions[name]).then(pl.lit(name)) for name in FLAG_ORDER]
+    return pl.concat_list(parts).list.drop_nulls().list.join(";").fill_null("").alias("flags")
+
+
+def publish(cube: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """The publishable rows of a cube: the warehouse's `indicator_values` minus load_run_id."""
+    rows = _catalogue_columns(suppress(cube))
+    shown = ~pl.col("num_hidden")
+    num = pl.when(shown).then(pl.col("numerator").cast(pl.Float64))
+    den = pl.when(~pl.col("den_hidden")).then(pl.col("denominator").cast(pl.Float64))
+    low, high = wilson(pl.col("numerator"), pl.col("denominator"))
+    with_ci = shown & pl.col("source").is_in(list(CI_SOURCES))
+    rows = rows.with_columns(
+        num.alias("numerator"),
+        den.alias("denominator"),
+        pl.when(shown & (pl.col("denominator") != 0))
+        .then(100.0 * pl.col("numerator") / pl.col("denominator"))
+        .alias("value"),
+        pl.when(with_ci).then(low).alias("ci_low"),
+        pl.when(with_ci).then(high).alias("ci_high"),
+        pl.col("num_hidden").alias("suppressed"),
+        pl.lit(as_of, pl.Date).alias("as_of"),
+    )
+    return rows.with_columns(_flags()).select(COLUMNS).sort(SORT_KEYS)

@@ -1,0 +1,47 @@
+"""Headless Chromium for dash.testing, offline, plus the e2e sample warehouse.
+
+`pytest_setup_options` must return an Options object, not a list (dash.md §3.1).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.chrome.options import Options
+
+from tests.dashboard import sample_warehouse
+
+os.environ.setdefault("DASH_TEST_CHROMEPATH", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "var" / "screenshots"
+
+
+def pytest_setup_options() -> Options:
+    options = Options()
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ):
+        options.add_argument(argument)
+    return options
+
+
+@pytest.fixture(scope="session")
+def e2e_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Every catalogue indicator, every district of the boundary pack, four periods."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'warehouse.db'}"
+    sample_warehouse.build(url, indicators=tuple(sample_warehouse.RATES))
+    return url
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

@@ -1,0 +1,251 @@
+"""Small-cell suppression: primary rules, hand-worked complementary cases, and an attack."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import polars as pl
+import pytest
+
+from indicators.cohort import cohort_cube
+from indicators.publish import publish
+from indicators.suppression import SPEC_GROUPS, suppress
+from tests.indicators.registry_builders import AS_OF, make_cube, random_registry, units
+
+KEY = ("indicator", "period", "org_unit", "sex", "disability")
+SHARED_12M_DEN = ("cov_bcg_12m", "cov_penta1_12m", "cov_penta3_12m", "cov_opv3_12m",
+                  "cov_pcv3_12m", "cov_mcv1_12m", "full_basic_12m", "zero_dose_12m")
+
+
+def hidden(result: pl.DataFrame) -> dict[tuple, tuple[bool, bool]]:
+    return {
+        row[:5]: row[5:] for row in result.select(*KEY, "num_hidden", "den_hidden").iter_rows()
+    }
+
+
+# ---- primary ------------------------------------------------------------------------------
+
+def test_primary_rules() -> None:
+    rows = [  # each in its own period, so that no margin links them
+        ("cov_bcg_12m", "2020", "IQ", "all", "all", 0, 10),  # zero is shown
+        ("cov_bcg_12m", "2021", "IQ", "all", "all", 3, 10),  # small numerator
+        ("cov_bcg_12m", "2022", "IQ", "all", "all", 4, 4),  # small numerator and denominator
+        ("cov_bcg_12m", "2023", "IQ", "all", "all", 0, 3),  # small denominator, zero numerator
+        ("cov_bcg_12m", "2024", "IQ", "all", "all", 5, 5),  # 5 is not small
+        ("cov_bcg_12m", "2025", "IQ", "all", "all", 1, 100),
+        ("dropout_penta1_penta3_12m", "2020", "IQ", "all", "all", -3, 60),  # negative: shown
+    ]
+    got = hidden(suppress(make_cube(rows), groups=()))
+    assert [got[r[:5]] for r in rows] == [
+        (False, False), (True, False), (True, True), (True, True), (False, False),
+        (True, False), (False, False),
+    ]
+    # with every group type on, these isolated rows need no complementary cell
+    assert hidden(suppress(make_cube(rows))) == got
+
+
+def test_same_rows_same_order_and_input_columns_kept() -> None:
+    cube = make_cube([("cov_bcg_12m", "2021", "IQ", "all", "all", 3, 10),
+                      ("cov_bcg_12m", "2020", "IQ", "all", "all", 0, 10)])
+    result = suppress(cube)
+    assert result.drop("num_hidden", "den_hidden").equals(cube)
+    assert result["num_hidden"].to_list() == [True, False]
+
+
+# ---- complementary, worked by hand ----------------------------------------------------------
+
+def test_sex_margin_hides_the_smallest_other_part() -> None:
+    cube = make_cube([
+        ("cov_bcg_12m", "2023", "IQ", "all", "all", 50, 100),
+        ("cov_bcg_12m", "2023", "IQ", "F", "all", 3, 40),
+        ("cov_bcg_12m", "2023", "IQ", "M", "all", 30, 40),
+        ("cov_bcg_12m", "2023", "IQ", "U", "all", 17, 20),
+    ])
+    got = hidden(suppress(cube))
+    assert [got[("cov_bcg_12m", "2023", "IQ", s, "all")] for s in ("all", "F", "M", "U")] == [
+        (False, False), (True, False), (False, False), (True, False)
+    ]
+
+
+def test_small_denominator_hides_another_denominator_and_its_row() -> None:
+    cube = make_cube([
+        ("cov_bcg_12m", "2023", "IQ", "all", "all", 50, 100),
+        ("cov_bcg_12m", "2023", "IQ", "F", "all", 2, 3),
+        ("cov_bcg_12m", "2023", "IQ", "M", "all", 30, 60),
+        ("cov_bcg_12m", "2023", "IQ", "U", "all", 18, 37),
+    ])
+    got = hidden(suppress(cube))
+    assert [got[("cov_bcg_12m", "2023", "IQ", s, "all")] for s in ("all", "F", "M", "U")] == [
+        (False, False), (True, True), (False, False), (True, True)
+    ]
+
+
+def test_non_zero_part_is_preferred_to_a_zero_part() -> None:
+    cube = make_cube([
+        ("cov_bcg_12m", "2023", "IQ", "all", "all", 10, 50),
+        ("cov_bcg_12m", "2023", "IQ", "F", "all", 3, 20),
+        ("cov_bcg_12m", "2023", "IQ", "M", "all", 0, 20),
+        ("cov_bcg_12m", "2023", "IQ", "U", "all", 7, 10),
+    ])
+    got = hidden(suppress(cube))
+    assert got[("cov_bcg_12m", "2023", "IQ", "M", "all")] == (False, False)
+    assert got[("cov_bcg_12m", "2023", "IQ", "U", "all")] == (True, False)
+
+
+def test_cascade_across_sex_and_geography() -> None:
+    """G1/F = 3 is small. Round 1: G1/M (sex margin of G1) and G2/F (F over Iraq).
+    Round 2: G2/M, both for the sex margin of G2 and the M margin over Iraq. Then every
+    group holds 0 or 2 hidden numerators; no denominator is hidden."""
+    cube = make_cube([
+        ("cov_bcg_12m", "2023", org, sex, "all", num, den)
+        for org, sex, num, den in [
+            ("IQ", "all", 60, 120), ("IQ", "F", 30, 60), ("IQ", "M", 30, 60),
+            ("IQG01", "all", 20, 40), ("IQG01", "F", 3, 20), ("IQG01", "M", 17, 20),
+            ("IQG02", "all", 40, 80), ("IQG02", "F", 27, 40), ("IQG02", "M", 13, 40),
+        ]
+    ])
+    got = hidden(suppress(cube, groups=SPEC_GROUPS))
+    num_hidden = sorted(k[2] + "/" + k[3] for k, (n, _) in got.items() if n)
+    assert num_hidden == ["IQG01/F", "IQG01/M", "IQG02/F", "IQG02/M"]
+    assert not any(d for _, d in got.values())
+
+
+def test_district_hides_its_sibling_not_the_governorate() -> None:
+    cube = make_cube([
+        ("cov_bcg_12m", "2023", org, "all", "all", num, den)
+        for org, num, den in [("IQ", 100, 300), ("IQG01", 10, 100), ("IQG02", 90, 200),
+                              ("IQG01Q01", 3, 50), ("IQG01Q02", 7, 50)]
+    ])
+    got = hidden(suppress(cube))
+    assert {k[2] for k, (n, _) in got.items() if n} == {"IQG01Q01", "IQG01Q02"}
+
+
+def test_period_and_identity_groups_beyond_the_spec() -> None:
+    """A quarter is a year minus the other quarters; zero-dose is eligible minus Penta1;
+    drop-out is Penta1 minus Penta3. The spec's three margins alone leave these open."""
+    cube = make_cube([
+        ("cov_bcg_12m", "2023", "IQ", "all", "all", 20, 100),
+        ("cov_bcg_12m", "2023Q1", "IQ", "all", "all", 3, 25),
+        ("cov_bcg_12m", "2023Q2", "IQ", "all", "all", 5, 25),
+        ("cov_bcg_12m", "2023Q3", "IQ", "all", "all", 6, 25),
+        ("cov_bcg_12m", "2023Q4", "IQ", "all", "all", 6, 25),
+        ("zero_dose_12m", "2022", "IQ", "all", "all", 3, 200),
+        ("cov_penta1_12m", "2022", "IQ", "all", "all", 197, 200),
+        ("cov_penta3_12m", "2022", "IQ", "all", "all", 194, 200),
+        ("dropout_penta1_penta3_12m", "2022", "IQ", "all", "all", 3, 197),
+    ])
+    spec = hidden(suppress(cube, groups=SPEC_GROUPS))
+    assert {k[:2] for k, (n, _) in spec.items() if n} == {
+        ("cov_bcg_12m", "2023Q1"), ("zero_dose_12m", "2022"),
+        ("dropout_penta1_penta3_12m", "2022"),
+    }
+    strict = hidden(suppress(cube))
+    assert {k[:2] for k, (n, _) in strict.items() if n} == {
+        ("cov_bcg_12m", "2023Q1"), ("cov_bcg_12m", "2023Q2"),  # 5: smallest other quarter
+        ("zero_dose_12m", "2022"), ("cov_penta1_12m", "2022"),  # 197 = 200 - 3
+        ("dropout_penta1_penta3_12m", "2022"), ("cov_penta3_12m", "2022"),  # 194 = 197 - 3
+    }
+    # Penta1 hidden means the drop-out denominator (the same count) is hidden as well
+    assert strict[("dropout_penta1_penta3_12m", "2022", "IQ", "all", "all")] == (True, True)
+    assert not strict[("cov_penta1_12m", "2022", "IQ", "all", "all")][1]
+
+
+def test_deterministic_whatever_the_row_order() -> None:
+    kids, given = random_registry(8, 120)
+    cube = cohort_cube(kids, given, AS_OF, units())
+    first = hidden(suppress(cube))
+    assert hidden(suppress(cube.sample(fraction=1.0, shuffle=True, seed=3))) == first
+
+
+# ---- attack over published output --------------------------------------------------------
+
+def _geo_parent(row: dict) -> str | None:
+    return {1: "IQ", 2: row["adm1_code"]}.get(row["org_unit_level"])
+
+
+def attack_groups(rows: list[dict], extra: bool) -> dict[tuple, list[dict]]:
+    """Every subtraction group an attacker can form, written independently of the module."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        ind, per, org, sex, dis = (r[k] for k in KEY)
+        groups[("sex", ind, per, org, dis)].append(r)
+        groups[("disability", ind, per, org, sex)].append(r)
+        if _geo_parent(r):
+            groups[("geo", ind, per, _geo_parent(r), sex, dis)].append(r)
+        if r["org_unit_level"] <= 1:
+            groups[("geo", ind, per, org, sex, dis)].append(r)
+        if extra:
+            groups[("period", ind, per[:4], org, sex, dis)].append(r)
+    return groups
+
+
+def _hidden_counts(members: list[dict]) -> tuple[int, int]:
+    return (sum(m["numerator"] is None for m in members),
+            sum(m["denominator"] is None for m in members))
+
+
+def identity_violations(rows: list[dict]) -> list[tuple]:
+    """Zero-dose + Penta1 = eligible; drop-out = Penta1 - Penta3; drop-out den = Penta1."""
+    by_cell: dict[tuple, dict[str, dict]] = defaultdict(dict)
+    for r in rows:
+        by_cell[(r["period"], r["org_unit"], r["sex"], r["disability"])][r["indicator"]] = r
+    bad = []
+    for cell, ind in by_cell.items():
+        zd, p1 = ind.get("zero_dose_12m"), ind.get("cov_penta1_12m")
+        p3, do = ind.get("cov_penta3_12m"), ind.get("dropout_penta1_penta3_12m")
+        equations = []
+        if zd and p1:
+            equations.append([zd["numerator"], p1["numerator"], zd["denominator"]])
+        if do and p1:
+            equations.append([do["denominator"], p1["numerator"]])
+        if do and p1 and p3:
+            equations.append([do["numerator"], p1["numerator"], p3["numerator"]])
+        bad += [(cell, eq) for eq in equations if sum(v is None for v in eq) == 1]
+        dens = {ind[c]["denominator"] is None for c in SHARED_12M_DEN if c in ind}
+        if len(dens) > 1:
+            bad.append((cell, "shared 12 m denominator hidden in some indicators only"))
+    return bad
+
+
+def assert_safe(published: pl.DataFrame, extra: bool) -> None:
+    rows = published.to_dicts()
+    for r in rows:
+        assert r["numerator"] is None or not 1 <= r["numerator"] <= 4, r
+        assert r["denominator"] is None or not 1 <= r["denominator"] <= 4, r
+        assert r["suppressed"] == (r["numerator"] is None)
+        if r["denominator"] is None:
+            assert r["suppressed"]
+    for key, members in attack_groups(rows, extra).items():
+        hidden_num, hidden_den = _hidden_counts(members)
+        assert hidden_num != 1, (key, members)
+        assert hidden_den != 1, (key, members)
+    if extra:
+        assert identity_violations(rows) == []
+
+
+@pytest.mark.parametrize(("seed", "children", "coverage"), [
+    (1, 60, 0.75), (2, 150, 0.9), (3, 300, 0.5), (4, 600, 0.95), (5, 1000, 0.8),
+])
+def test_attack_published_output(seed: int, children: int, coverage: float) -> None:
+    kids, given = random_registry(seed, children, coverage)
+    cube = cohort_cube(kids, given, AS_OF, units())
+    published = publish(cube, AS_OF)
+    assert published["suppressed"].any() and not published["suppressed"].all()
+    assert_safe(published, extra=True)
+
+
+def test_attack_spec_groups_only() -> None:
+    kids, given = random_registry(9, 400, 0.85)
+    cube = cohort_cube(kids, given, AS_OF, units())
+    result = suppress(cube, groups=SPEC_GROUPS)
+    published = result.with_columns(
+        pl.when(~pl.col("num_hidden")).then(pl.col("numerator")).alias("numerator"),
+        pl.when(~pl.col("den_hidden")).then(pl.col("denominator")).alias("denominator"),
+        pl.col("num_hidden").alias("suppressed"),
+    )
+    assert_safe(published, extra=False)
+
+
+def test_unknown_group_type_is_an_error() -> None:
+    with pytest.raises(ValueError, match="unknown suppression group"):
+        suppress(make_cube([("cov_bcg_12m", "2020", "IQ", "all", "all", 1, 9)]), groups=("age",))
