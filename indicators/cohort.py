@@ -4,9 +4,9 @@ Everything is driven by the catalogue (kind, doses, age_months), so a new regist
 indicator needs a catalogue entry, not code. The work is done in three vectorised steps
 so that 5.5 M children and 60 M doses fit the load budget:
 
-1. the doses become a per-child bit mask, one bit per (vaccine, age) the catalogue needs
+1. the doses become per-child flags, one per (vaccine, age) the catalogue needs
    ("received before that age"): one health_id join (skipped when the loader passes
-   `child_index`), then numpy compares and OR-scatters on the child's row number;
+   `child_index`), then numpy compares and boolean scatters on the child's row number;
 2. per-child 0/1 numerator and denominator columns, one pair per indicator, summed in a
    single group_by at the finest grain (residence x sex x disability x birth quarter);
    residence codes are resolved against the org units only on that small table;
@@ -41,7 +41,7 @@ CUBE_SCHEMA = {
 }
 _GRAIN = ["gov", "district", "sex", "disability"]  # plus the period columns
 CHILD_INDEX = "child_index"  # optional vaccinations column: the child's row in `children`
-DOSE_CHUNK = 8_000_000
+DOSE_CHUNK = 4_000_000
 CHILD_COLUMNS = ["health_id", "birth_date", "registration_date", "death_date", "sex",
                  "disability", "adm1_code", "adm2_code"]
 
@@ -50,10 +50,13 @@ def registry_indicators() -> tuple[Indicator, ...]:
     return tuple(i for i in catalogue.indicators() if i.source == REGISTRY)
 
 
-def _dose_bits(indicators: tuple[Indicator, ...]) -> dict[tuple[str, int], int]:
-    """One bit per (vaccine, age in months) that some indicator asks about."""
-    needs = sorted({(dose, i.age_months) for i in indicators for dose in i.doses})
-    return {need: 1 << position for position, need in enumerate(needs)}
+def _needs(indicators: tuple[Indicator, ...]) -> list[tuple[str, int]]:
+    """Every (vaccine, age in months) that some indicator asks about."""
+    return sorted({(dose, i.age_months) for i in indicators for dose in i.doses})
+
+
+def _has_column(vaccine: str, age: int) -> str:
+    return f"_has_{vaccine}_{age}"
 
 
 def anniversary(age_months: int) -> pl.Expr:
@@ -62,8 +65,8 @@ def anniversary(age_months: int) -> pl.Expr:
 
 
 def _located_doses(kids: pl.DataFrame, vaccinations: pl.LazyFrame) -> pl.DataFrame:
-    """Doses with `_child` (row of `kids`), `vaccine` and `_day` (days since 1970; a missing
-    date never counts).
+    """Doses with `_child` (row of `kids`, -1 for none), `vaccine` and `_day` (days since
+    1970; a missing date never counts).
 
     With a `child_index` column (the child's row in `children`, which the loader has
     already computed) no string is joined; otherwise the health_id is joined once.
@@ -81,54 +84,54 @@ def _located_doses(kids: pl.DataFrame, vaccinations: pl.LazyFrame) -> pl.DataFra
     doses = vaccinations.select(pl.col(CHILD_INDEX).cast(pl.Int64).fill_null(-1), *columns)
     doses = doses.collect()
     given = doses[CHILD_INDEX].to_numpy()
-    size = max(int(given.max(initial=-1)), int(kids["_input"].max() or 0)) + 1
-    position = np.full(size, -1, dtype=np.int64)  # row in `children` -> row in `kids`
-    position[kids["_input"].to_numpy()] = np.arange(kids.height)
-    child = np.where(given >= 0, position[np.clip(given, 0, None)], -1)
-    located = doses.with_columns(_child=pl.Series(child)).drop(CHILD_INDEX)
-    return located.filter(pl.col("_child") >= 0)
+    inputs = kids["_input"].to_numpy()
+    if inputs.size and inputs[-1] == inputs.size - 1:  # no child was skipped: same rows
+        child = np.where(given < kids.height, given, -1)
+    else:
+        size = max(int(given.max(initial=-1)), int(inputs.max(initial=0))) + 1
+        position = np.full(size, -1, dtype=np.int64)  # row in `children` -> row in `kids`
+        position[inputs] = np.arange(kids.height)
+        child = np.where(given >= 0, position[np.clip(given, 0, None)], -1)
+    return doses.with_columns(_child=pl.Series(child)).drop(CHILD_INDEX)
 
 
 def _check_child_index(kids: pl.DataFrame, vaccinations: pl.LazyFrame) -> None:
-    """Refuse a `child_index` that does not point at the dose's child (on a sample of rows,
-    enough to catch a shifted or reordered children table)."""
-    sample = vaccinations.select(pl.col(CHILD_INDEX).cast(pl.Int64), "health_id")
-    sample = sample.gather_every(997).head(2000).collect()
+    """Refuse a `child_index` that does not point at the dose's child (on rows sampled from
+    both ends, enough to catch a shifted or reordered children table)."""
+    pairs = vaccinations.select(pl.col(CHILD_INDEX).cast(pl.Int64), "health_id")
+    sample = pl.concat([pairs.head(1_000_000), pairs.tail(1_000_000)]).gather_every(499)
     expected = kids.select(pl.col("_input").cast(pl.Int64), pl.col("health_id").alias("_expected"))
-    joined = sample.join(expected, left_on=CHILD_INDEX, right_on="_input", how="left")
+    joined = sample.collect().join(expected, left_on=CHILD_INDEX, right_on="_input", how="left")
     if (joined["_expected"] != joined["health_id"]).fill_null(True).any():
         raise ValueError("vaccinations.child_index does not match the children's rows")
 
 
-def _dose_masks(
-    kids: pl.DataFrame, vaccinations: pl.LazyFrame, bits: dict[tuple[str, int], int]
-) -> pl.Series:
-    """Per child (row of `kids`), the bit mask of the needed doses given before each age.
+def _dose_flags(
+    kids: pl.DataFrame, vaccinations: pl.LazyFrame, needs: list[tuple[str, int]]
+) -> list[pl.Series]:
+    """Per need (vaccine, age), per child (row of `kids`): was it given before that age?
 
     Vectorised over chunks of doses (to bound memory): one string comparison per vaccine,
-    one gather per age, and per (vaccine, age) an OR-scatter of its bit on the child rows,
-    which is idempotent, so a repeated dose cannot corrupt the mask.
+    one gather per age, then a boolean scatter on the child rows per need. Setting True is
+    idempotent, so a repeated dose cannot double count, and a boolean array per need keeps
+    the random writes in cache.
     """
-    masks = np.zeros(kids.height, dtype=np.int64)
-    if not bits:
-        return pl.Series("dose_mask", masks)
-    ages = sorted({age for _, age in bits})
+    if not needs:
+        return []
+    hits = {need: np.zeros(kids.height, dtype=bool) for need in needs}
+    ages = sorted({age for _, age in needs})
     due = {
         age: kids.select(anniversary(age).cast(pl.Int32)).to_series().to_numpy() for age in ages
     }
     for chunk in _located_doses(kids, vaccinations).iter_slices(DOSE_CHUNK):
         child, day = chunk["_child"].to_numpy(), chunk["_day"].to_numpy()
-        before = {age: day < due[age][child] for age in ages}
-        for vaccine in sorted({vaccine for vaccine, _ in bits}):
+        known = child >= 0
+        before = {age: known & (day < due[age][child]) for age in ages}
+        for vaccine in sorted({vaccine for vaccine, _ in needs}):
             given = (chunk["vaccine"] == vaccine).fill_null(False).to_numpy()
-            for (name, age), bit in bits.items():
-                if name == vaccine:
-                    masks[child[given & before[age]]] |= bit
-    return pl.Series("dose_mask", masks)
-
-
-def _has(mask_bits: dict[tuple[str, int], int], vaccine: str, age: int) -> pl.Expr:
-    return (pl.col("dose_mask") & mask_bits[(vaccine, age)]) != 0
+            for age in [at for name, at in needs if name == vaccine]:
+                hits[(vaccine, age)][child[given & before[age]]] = True
+    return [pl.Series(_has_column(*need), hit) for need, hit in hits.items()]
 
 
 def _eligible(age: int, as_of: date) -> pl.Expr:
@@ -136,7 +139,7 @@ def _eligible(age: int, as_of: date) -> pl.Expr:
     return (at <= as_of) & (pl.col("death_date").is_null() | (pl.col("death_date") >= at))
 
 
-def _terms(indicator: Indicator, bits: dict, as_of: date) -> tuple[pl.Expr, pl.Expr]:
+def _terms(indicator: Indicator, as_of: date) -> tuple[pl.Expr, pl.Expr]:
     """Per-child numerator and denominator contributions of one indicator."""
     age, doses = indicator.age_months, indicator.doses
     if indicator.kind == "timely_registration":
@@ -144,7 +147,7 @@ def _terms(indicator: Indicator, bits: dict, as_of: date) -> tuple[pl.Expr, pl.E
         delay = (pl.col("registration_date") - pl.col("birth_date")).dt.total_days()
         return registered & (delay <= TIMELY_REGISTRATION_DAYS), registered
     eligible = _eligible(age, as_of)
-    has = [_has(bits, dose, age) for dose in doses]
+    has = [pl.col(_has_column(dose, age)) for dose in doses]
     if indicator.kind == "coverage":
         return eligible & pl.all_horizontal(has), eligible
     if indicator.kind == "zero_dose":
@@ -175,15 +178,14 @@ def _finest(
     indicators: tuple[Indicator, ...],
 ) -> pl.DataFrame:
     """Wide sums (n_<code>, d_<code>) per district x sex x disability x birth quarter."""
-    bits = _dose_bits(indicators)
     kids = (
         children.with_row_index("_input")
         .filter(pl.col("birth_date").is_not_null())
         .select("_input", *CHILD_COLUMNS)
         .collect()
     )
-    kids = kids.with_columns(_dose_masks(kids, vaccinations, bits))
-    terms = {i.code: _terms(i, bits, as_of) for i in indicators}
+    kids = kids.with_columns(_dose_flags(kids, vaccinations, _needs(indicators)))
+    terms = {i.code: _terms(i, as_of) for i in indicators}
     raw_keys = ["adm1_code", "adm2_code", "sex", "disability", "year", "quarter"]
     counts = (
         kids.lazy()

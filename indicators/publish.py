@@ -57,7 +57,7 @@ def _flags() -> pl.Expr:
         "negative_dropout": value < 0,
     }
     parts = [pl.when(conditions[name]).then(pl.lit(name)) for name in FLAG_ORDER]
-    return pl.concat_list(parts).list.drop_nulls().list.join(";").fill_null("").alias("flags")
+    return pl.concat_str(parts, separator=";", ignore_nulls=True).fill_null("").alias("flags")
 
 
 def publish(cube: pl.DataFrame, as_of: date) -> pl.DataFrame:

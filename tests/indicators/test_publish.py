@@ -11,7 +11,7 @@ from indicators import warehouse
 from indicators.cohort import cohort_cube
 from indicators.publish import COLUMNS, publish
 from indicators.suppression import suppress
-from tests.indicators.registry_builders import AS_OF, make_cube, random_registry, units
+from tests.indicators.registry_builders import AS_OF, frames, make_cube, random_registry, units
 
 CASES = [  # each in its own period, so that no margin links them: (period, num, den)
     ("cov_bcg_12m", "2010", 8, 10),  # low denominator: value kept, flagged
@@ -103,3 +103,11 @@ def test_published_cohort_keeps_every_row_and_every_shown_count() -> None:
     assert proportions["ci_low"].null_count() == 0
     assert ((proportions["ci_low"] <= proportions["value"])
             & (proportions["value"] <= proportions["ci_high"])).all()
+
+
+def test_empty_cube_publishes_an_empty_table() -> None:
+    kids, given = frames([], [])
+    cube = cohort_cube(kids, given, AS_OF, units())
+    assert cube.is_empty()
+    result = publish(cube, AS_OF)
+    assert result.is_empty() and result.columns == COLUMNS
