@@ -13,13 +13,13 @@ from pathlib import Path
 
 import polars as pl
 import sqlalchemy as sa
-from indicators.publish import publish
 
 from etl.progress import Progress
 from etl.registry import RegistryError, RegistryExtract, read_registry
 from indicators import catalogue, geography
 from indicators import warehouse as wh
 from indicators.cohort import cohort_cube
+from indicators.publish import publish
 
 
 class LoadError(Exception):

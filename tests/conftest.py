@@ -61,7 +61,7 @@ def postgres_url() -> Iterator[str]:
         return
     bindir = _postgres_bin()
     if bindir is None:
-        pytest.skip("PostgreSQL server not installed (Debian package postgresql; make test adds it)")
+        pytest.skip("no PostgreSQL server installed (Debian package postgresql)")
     base = Path(tempfile.mkdtemp(prefix="mizan-pg-"))  # under /tmp: the postgres user can reach it
     as_postgres: list[str] = []
     if os.geteuid() == 0:  # initdb refuses root: run the server as the Debian postgres user
