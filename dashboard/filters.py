@@ -37,7 +37,11 @@ def indicator_period_place(
             period_id,
             t("Birth cohort / period"),
             selection.period_options(periods),
-            selection.default_period(periods, query.get("period")),
+            selection.default_period(
+                periods,
+                query.get("period"),
+                queries.latest_complete_cohort(scope, indicator, url) if indicator else None,
+            ),
         ),
         ui.dropdown(unit_id, t("Place"), selection.org_unit_options(units), unit["code"]),
     ]

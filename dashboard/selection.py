@@ -93,13 +93,15 @@ def period_options(periods: list[str]) -> list[dict[str, str]]:
     return [{"label": period_label(p), "value": p} for p in reversed(periods)]
 
 
-def default_period(periods: list[str], current: str | None = None) -> str | None:
-    """Keep the user's period if still offered, else the latest year, else the latest."""
-    if current in periods:
-        return current
+def default_period(
+    periods: list[str], current: str | None = None, complete: str | None = None
+) -> str | None:
+    """Keep the user's period if still offered, else the latest complete cohort, else the
+    latest year (a quarter is a partial cohort), else the latest period."""
     years = [p for p in periods if YEAR.match(p)]
-    if years:
-        return years[-1]
+    for choice in (current, complete, years[-1] if years else None):
+        if choice in periods:
+            return choice
     return periods[-1] if periods else None
 
 
@@ -155,12 +157,6 @@ def children(frame: pl.DataFrame, area: dict) -> pl.DataFrame:
 def own_row(frame: pl.DataFrame, code: str) -> dict | None:
     rows = frame.filter(pl.col("org_unit") == code).to_dicts()
     return rows[0] if rows else None
-
-
-def latest_cohort(periods: list[str]) -> str | None:
-    """The latest birth-cohort year among periods (quarters are partial cohorts)."""
-    years = [p for p in periods if YEAR.match(p)]
-    return max(years) if years else None
 
 
 def home_unit(scope: Scope) -> str:

@@ -7,11 +7,13 @@ version: a new load changes the version, so cached answers can never outlive the
 from __future__ import annotations
 
 import json
+from datetime import date
 from functools import lru_cache
 
 import polars as pl
 import sqlalchemy as sa
 
+from indicators import catalogue as catalogue_module
 from indicators import warehouse as wh
 from indicators.scope import Scope
 
@@ -160,6 +162,21 @@ def _periods(_version: int, scope: Scope, indicator: str, url: str | None) -> tu
     )
     with _engine(url).connect() as connection:
         return tuple(connection.execute(query).scalars())
+
+
+def latest_complete_cohort(scope: Scope, indicator: str, url: str | None = None) -> str | None:
+    """The latest birth year whose every child had reached the indicator's age by the
+    as-of date (its last child, born 31 December, included), so its figure is final.
+    Without a complete year, the latest year with data."""
+    years = [p for p in periods(scope, indicator, url) if len(p) == 4]
+    run = latest_run(url)
+    known = catalogue_module.by_code().get(indicator)
+    if run and run["as_of"] and known:
+        age_years = known.age_months // 12
+        complete = [y for y in years if date(int(y) + age_years, 12, 31) <= run["as_of"]]
+        if complete:
+            return complete[-1]
+    return years[-1] if years else None
 
 
 def org_units(scope: Scope, url: str | None = None) -> pl.DataFrame:

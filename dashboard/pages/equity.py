@@ -107,8 +107,10 @@ def crosstab(frame: pl.DataFrame, unit: str) -> dbc.Table:
     prevent_initial_call=True,
 )
 def periods_for(indicator: str, current: str | None):
-    periods = queries.periods(current_scope(), indicator, warehouse_url())
-    return selection.period_options(periods), selection.default_period(periods, current)
+    scope, url = current_scope(), warehouse_url()
+    periods = queries.periods(scope, indicator, url)
+    complete = queries.latest_complete_cohort(scope, indicator, url)
+    return selection.period_options(periods), selection.default_period(periods, current, complete)
 
 
 @callbacks(

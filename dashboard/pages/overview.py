@@ -42,10 +42,9 @@ def _headline_rows(url: str) -> pl.DataFrame:
     )
 
 
-def cohort_of(headline: pl.DataFrame) -> str | None:
-    """The latest birth-cohort year with Penta3 data for the home unit (all / all)."""
-    periods = headline.filter(pl.col("indicator") == selection.HEADLINE_INDICATOR)["period"]
-    return selection.latest_cohort(periods.to_list())
+def cohort_of(url: str) -> str | None:
+    """The latest complete birth cohort of the headline indicator (Penta3 by 12 months)."""
+    return queries.latest_complete_cohort(current_scope(), selection.HEADLINE_INDICATOR, url)
 
 
 def _detail(row: dict) -> str:
@@ -108,7 +107,7 @@ def layout(**_query: str) -> html.Div:
     if run is None:
         return _no_data(t("No data has been loaded yet."))
     headline = _headline_rows(url)
-    cohort = cohort_of(headline)
+    cohort = cohort_of(url)
     if cohort is None:
         return _no_data(t("No complete birth cohort has data yet."))
     catalogue = queries.catalogue(url)

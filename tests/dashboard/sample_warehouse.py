@@ -18,9 +18,9 @@ import sqlalchemy as sa
 
 from indicators import catalogue, geography, warehouse
 
-AS_OF = date(2025, 6, 30)
+AS_OF = date(2025, 12, 31)
 SOURCE = "registry"
-RUN_SOURCE = "registry export 2025-06-30 (synthetic test data)"
+RUN_SOURCE = "registry export 2025-12-31 (synthetic test data)"
 HEADLINE_INDICATORS = (
     "cov_penta3_12m",
     "cov_mcv1_12m",

@@ -46,7 +46,7 @@ def test_overview_cards_show_the_latest_complete_cohort(tiny):
     assert "70.0%" in cards  # timely registration
     assert "95% interval 88.0–91.7" in cards
     asof = texts(component(page, "ov-asof"))
-    assert "Data as of 2025-06-30" in asof and "synthetic test data" in asof
+    assert "Data as of 2025-12-31" in asof and "synthetic test data" in asof
 
 
 def test_overview_trend_has_the_years_only(tiny):
@@ -188,7 +188,7 @@ def test_immunization_national_table_bar_and_map(tiny):
     assert abs(bar["error_x"]["arrayminus"][0] - (90.0 - 87.057809)) < 1e-5
 
 
-def test_immunization_district_rows_follow_the_display_rules(tiny):
+def test_immunization_district_rows_follow_the_display_rules(tiny, geo_pack):
     status, response = tiny.call("imm-map", IMM | {"imm-org-unit.value": "IQG08"})
     rows = response["imm-table"]["children"]["props"]["children"][1]["props"]["children"]
     cells = {
@@ -205,7 +205,7 @@ def test_immunization_district_rows_follow_the_display_rules(tiny):
     assert [text.strip() for text in bar[1]["text"]] == ["<5", "low denominator"]
 
 
-def test_immunization_selected_district_highlights_it_among_its_siblings(tiny):
+def test_immunization_selected_district_highlights_it_among_its_siblings(tiny, geo_pack):
     status, response = tiny.call("imm-map", IMM | {"imm-org-unit.value": "IQG08Q03"})
     assert "Baghdad" in response["imm-title"]["children"]
     bar = response["imm-bar"]["figure"]["data"][0]

@@ -27,9 +27,10 @@ def test_period_options_newest_first_with_readable_quarters():
     assert options == [{"label": "2024 Q1", "value": "2024Q1"}, {"label": "2023", "value": "2023"}]
 
 
-def test_latest_cohort_ignores_quarters():
-    assert selection.latest_cohort(["2023", "2025Q1", "2024"]) == "2024"
-    assert selection.latest_cohort(["2025Q1"]) is None
+def test_default_period_keeps_the_choice_else_the_complete_cohort():
+    assert selection.default_period(["2023", "2024", "2025"], None, "2024") == "2024"
+    assert selection.default_period(["2023", "2024", "2025"], "2023", "2024") == "2023"
+    assert selection.default_period(["2023", "2025Q1"], None, None) == "2023"
 
 
 def test_org_unit_options_national_then_governorates_with_their_districts(no_geo_pack):

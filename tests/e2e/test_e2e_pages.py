@@ -148,7 +148,7 @@ def click_map_at(duo, graph_id: str, lon: float, lat: float) -> None:  # noqa: A
     ).click().perform()
 
 
-def test_overview_cards_trend_map_and_drill_down(dash_duo, e2e_url, screenshots):
+def test_overview_cards_trend_map_and_drill_down(dash_duo, e2e_url, screenshots, geo_pack):
     start(dash_duo, e2e_url)
     dash_duo.wait_for_element("#ov-cards .kpi-value")
     penta3 = queries.indicator_values(
@@ -188,7 +188,7 @@ def test_overview_cards_trend_map_and_drill_down(dash_duo, e2e_url, screenshots)
     assert_console_clean(dash_duo)
 
 
-def test_immunization_filters_and_csv(dash_duo, e2e_url, screenshots):
+def test_immunization_filters_and_csv(dash_duo, e2e_url, screenshots, geo_pack):
     start(dash_duo, e2e_url, "/immunization")
     dash_duo.wait_for_text_to_equal(
         "#imm-title", "Penta3 coverage by 12 months · Iraq · 2024", timeout=10
