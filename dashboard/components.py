@@ -202,10 +202,10 @@ def values_table(
     body = [
         [
             r["org_unit_name"],
-            display.value_text(r["value"], r["suppressed"], r["flags"], unit),
-            display.interval_text(r["ci_low"], r["ci_high"], r["suppressed"], r["flags"]),
-            display.count(r["numerator"], r["suppressed"]),
-            display.count(r["denominator"], r["suppressed"]),
+            display.value_text(r["value"], display.reason(r), r["flags"], unit),
+            display.interval_text(r["ci_low"], r["ci_high"], display.reason(r), r["flags"]),
+            display.count(r["numerator"], display.reason(r)),
+            display.count(r["denominator"], display.reason(r)),
             display.flag_text(r["flags"]),
         ]
         for r in rows
@@ -222,8 +222,9 @@ def legend_note() -> html.P:
     """What the table's symbols mean (shown under every indicator table)."""
     return html.P(
         t(
-            "<5: suppressed to protect small counts. Values in parentheses: denominator "
-            "25–49, interpret with caution. No value: denominator under 25."
+            "<5: a count of 1–4, suppressed. “suppressed”: hidden so that a small count "
+            "elsewhere cannot be worked out by subtraction. Values in parentheses: "
+            "denominator 25–49, interpret with caution. No value: denominator under 25."
         ),
         className="small text-muted mt-2 mb-0",
     )

@@ -1,7 +1,9 @@
 """How a published indicator row is shown (spec/indicators.md, disclosure rules).
 
 One place for the rules so that charts, tables and cards can never disagree:
-- suppressed rows show "<5" and no value, interval or small count;
+- suppressed rows show no value, interval or small count: "<5" where their own count is
+  small (primary), "suppressed" where they only protect another cell (complementary, whose
+  count may be large);
 - `low_denominator` rows show no value, only the flag;
 - `caution` rows show their value in parentheses.
 Exports are not affected: they always carry the published counts and flags.
@@ -27,6 +29,16 @@ FLAG_LABELS = {
 }
 
 
+def reason(row: dict) -> bool | str:
+    """What display functions take as `suppressed`: the suppression reason when the row
+    carries one ("primary" / "complementary"), else its `suppressed` flag."""
+    return row.get("suppression") or bool(row.get("suppressed"))
+
+
+def hidden_text(suppressed: bool | str | None) -> str:
+    return t("suppressed") if suppressed == "complementary" else SUPPRESSED_TEXT
+
+
 def flag_list(flags: str | None) -> list[str]:
     return [flag for flag in (flags or "").split(";") if flag]
 
@@ -36,7 +48,7 @@ def flag_text(flags: str | None) -> str:
     return "; ".join(t(FLAG_LABELS.get(flag, flag)) for flag in flag_list(flags))
 
 
-def is_hidden(suppressed: bool | None, flags: str | None) -> bool:
+def is_hidden(suppressed: bool | str | None, flags: str | None) -> bool:
     """Whether the value must not be drawn or printed."""
     return bool(suppressed) or LOW_DENOMINATOR in flag_list(flags)
 
@@ -52,19 +64,19 @@ def number(value: float | None, unit: str = "%", decimals: int = 1) -> str:
     return f"{value:,.{decimals}f}{suffix}"
 
 
-def count(value: float | None, suppressed: bool = False) -> str:
-    """A numerator or denominator: "<5" where suppression removed it."""
+def count(value: float | None, suppressed: bool | str = False) -> str:
+    """A numerator or denominator: "<5" (or "suppressed") where suppression removed it."""
     if _missing(value):
-        return SUPPRESSED_TEXT if suppressed else MISSING_TEXT
+        return hidden_text(suppressed) if suppressed else MISSING_TEXT
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
 def value_text(
-    value: float | None, suppressed: bool | None, flags: str | None, unit: str = "%"
+    value: float | None, suppressed: bool | str | None, flags: str | None, unit: str = "%"
 ) -> str:
     """The value as a table cell or bar label shows it."""
     if suppressed:
-        return SUPPRESSED_TEXT
+        return hidden_text(suppressed)
     if LOW_DENOMINATOR in flag_list(flags):
         return ""
     text = number(value, unit)
@@ -74,7 +86,7 @@ def value_text(
 
 
 def interval_text(
-    low: float | None, high: float | None, suppressed: bool | None, flags: str | None
+    low: float | None, high: float | None, suppressed: bool | str | None, flags: str | None
 ) -> str:
     if is_hidden(suppressed, flags) or _missing(low) or _missing(high):
         return ""
@@ -83,9 +95,10 @@ def interval_text(
 
 def with_display(frame: pl.DataFrame, unit: str = "%") -> pl.DataFrame:
     """Add `shown` (value, null when hidden), `label` (cell text) and `flag_label`."""
-    records = frame.select("value", "suppressed", "flags").to_dicts()
-    shown = [None if is_hidden(r["suppressed"], r["flags"]) else r["value"] for r in records]
-    labels = [value_text(r["value"], r["suppressed"], r["flags"], unit) for r in records]
+    columns = [c for c in ("value", "suppressed", "suppression", "flags") if c in frame.columns]
+    records = frame.select(columns).to_dicts()
+    shown = [None if is_hidden(reason(r), r["flags"]) else r["value"] for r in records]
+    labels = [value_text(r["value"], reason(r), r["flags"], unit) for r in records]
     flag_labels = [flag_text(r["flags"]) for r in records]
     return frame.with_columns(
         pl.Series("shown", shown, dtype=pl.Float64),

@@ -81,7 +81,7 @@ def empty_figure(message: str, height: int = 260) -> go.Figure:
 
 def _hidden_reason(row: Mapping) -> str:
     if row["suppressed"]:
-        return display.SUPPRESSED_TEXT
+        return display.hidden_text(display.reason(row))
     return t("low denominator")
 
 
@@ -90,12 +90,12 @@ def _hover_rows(rows: Sequence[Mapping], unit: str) -> list[list[str]]:
     return [
         [
             row["org_unit_name"],
-            display.value_text(row["value"], row["suppressed"], row["flags"], unit)
+            display.value_text(row["value"], display.reason(row), row["flags"], unit)
             or t("not shown"),
-            display.interval_text(row["ci_low"], row["ci_high"], row["suppressed"], row["flags"])
+            display.interval_text(row["ci_low"], row["ci_high"], display.reason(row), row["flags"])
             or "–",
-            display.count(row["numerator"], row["suppressed"]),
-            display.count(row["denominator"], row["suppressed"]),
+            display.count(row["numerator"], display.reason(row)),
+            display.count(row["denominator"], display.reason(row)),
             display.flag_text(row["flags"]) or "–",
         ]
         for row in rows

@@ -64,6 +64,8 @@ indicator_values = sa.Table(
     sa.Column("ci_low", sa.Float),
     sa.Column("ci_high", sa.Float),
     sa.Column("suppressed", sa.Boolean, nullable=False),
+    # "primary" (its own count is 1..4), "complementary" (hidden to protect another), or ""
+    sa.Column("suppression", sa.String(16), nullable=False, server_default=""),
     sa.Column("flags", sa.String(120), nullable=False, default=""),
     sa.Column("source", sa.String(16), nullable=False),
     sa.Column("as_of", sa.Date, nullable=False),

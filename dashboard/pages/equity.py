@@ -86,10 +86,10 @@ def crosstab(frame: pl.DataFrame, unit: str) -> dbc.Table:
     def cell(row: dict | None) -> object:
         if row is None:
             return display.MISSING_TEXT
-        text = display.value_text(row["value"], row["suppressed"], row["flags"], unit)
+        text = display.value_text(row["value"], display.reason(row), row["flags"], unit)
         if not text:
             text = t("low denominator")
-        n = display.count(row["denominator"], row["suppressed"])
+        n = display.count(row["denominator"], display.reason(row))
         size = html.Small(t("n = {n}").format(n=n), className="text-muted")
         return [html.Span(text), html.Br(), size]
 

@@ -47,3 +47,13 @@ def test_with_display_adds_shown_label_and_flag_label():
     assert shown["shown"].to_list() == [80.0, None, None, 90.0]
     assert shown["label"].to_list() == ["80.0%", "", "<5", "(90.0%)"]
     assert shown["flag_label"].to_list()[1] == "Low denominator (<25)"
+
+
+def test_complementary_suppression_does_not_claim_a_small_count():
+    # a cell hidden only to protect another may hold thousands: never "<5"
+    assert display.value_text(None, "complementary", "") == "suppressed"
+    assert display.count(None, "complementary") == "suppressed"
+    assert display.count(None, "primary") == "<5"
+    assert display.reason({"suppressed": True, "suppression": "complementary"}) == "complementary"
+    assert display.reason({"suppressed": True}) is True
+    assert display.reason({"suppressed": False, "suppression": ""}) is False
