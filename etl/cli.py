@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from indicators import config
 from indicators.scope import ROLES
 
@@ -32,14 +34,27 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from error
 
 
+def _count(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"needs a whole number >= {minimum}: {text!r}")
+        return value
+
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m etl", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate", help="write a synthetic registry export (demo data)")
     gen.add_argument("out_dir", type=Path)
-    gen.add_argument("--children", type=int, default=60_000)
-    gen.add_argument("--seed", type=int, default=1)
+    gen.add_argument("--children", type=_count(1), default=60_000)
+    gen.add_argument("--seed", type=_count(0), default=1)
     gen.add_argument("--format", choices=("auto", "csv", "parquet"), default="auto")
     gen.add_argument("--as-of", type=_date, help="extract date (default 2026-06-30)")
 
@@ -194,5 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         COMMANDS[args.command](args)
     except (CliError, LoadError, FileNotFoundError, PermissionError) as error:
         print(f"mizan: error: {error}", file=sys.stderr)
+        return 1
+    except sa.exc.SQLAlchemyError as error:
+        cause = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        print(f"mizan: error: warehouse: {cause}", file=sys.stderr)
         return 1
     return 0

@@ -202,6 +202,9 @@ def _memberships(rows: pl.DataFrame, groups: Collection[str]) -> pl.DataFrame:
 
 
 # ---- fixpoint -------------------------------------------------------------------------------
+import os
+VARIANT = os.environ.get("SUPP_VARIANT", "base")
+ORDER_MODE = os.environ.get("SUPP_ORDER", "type")
 
 def _ranges(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Concatenated positions start..end-1 of several ranges, and each one's range number."""
@@ -210,61 +213,135 @@ def _ranges(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return offsets + np.arange(lengths.sum()), np.repeat(np.arange(len(starts)), lengths)
 
 
-def _complete(members: pl.DataFrame, values: np.ndarray, hidden: np.ndarray) -> np.ndarray:
-    """Hide cells until no group has exactly one hidden cell (monotone, so it terminates).
+class _State:
+    pass
 
-    Each round serves the pending groups of one type only (the lowest), all at once: groups
-    of one type hardly overlap, so this hides what a one-group-at-a-time pass would, while
-    serving every type at once would often pick two cells where one satisfies both groups.
-    """
+
+def _complete(members, values, hidden, importance, tier):
     if members.is_empty():
         return hidden
     value = pl.Series("_value", values[members["_cell"].to_numpy()])
-    ordered = members.with_columns(value).sort(
-        "_gid", "_total", pl.col("_value") == 0, pl.col("_value").abs(), "_cell"
-    )
-    cell = ordered["_cell"].to_numpy()
+    ordered = members.with_columns(value).sort("_gid", "_cell")
+    s = _State()
+    s.cell = ordered["_cell"].to_numpy()
     raw = ordered["_gid"].to_numpy()
-    gid = np.cumsum(np.r_[False, raw[1:] != raw[:-1]])  # dense group numbers 0..G-1
-    starts = np.flatnonzero(np.r_[True, gid[1:] != gid[:-1]])
-    ends = np.r_[starts[1:], gid.size]
-    kind = ordered["_type"].to_numpy()[starts]
-    by_cell = np.argsort(cell, kind="stable")
-    cell_starts = np.searchsorted(cell[by_cell], np.arange(hidden.size))
-    cell_ends = np.searchsorted(cell[by_cell], np.arange(hidden.size), side="right")
-    counts = np.bincount(gid, weights=hidden[cell], minlength=starts.size).astype(np.int64)
-    queues: dict[int, list[np.ndarray]] = defaultdict(list)  # per type: groups to look at
-    _enqueue(queues, np.flatnonzero(counts == 1), kind)
+    s.total = ordered["_total"].to_numpy()
+    s.gid = np.cumsum(np.r_[False, raw[1:] != raw[:-1]])
+    s.starts = np.flatnonzero(np.r_[True, s.gid[1:] != s.gid[:-1]])
+    s.ends = np.r_[s.starts[1:], s.gid.size]
+    kind = ordered["_type"].to_numpy()[s.starts]
+    if ORDER_MODE == "tier":
+        gtier = np.zeros(s.starts.size, dtype=np.int64)
+        np.maximum.at(gtier, s.gid, tier[s.cell])  # coarsest member... use min over parts?
+        kind = gtier * 100 + kind
+    s.kind = kind
+    s.by_cell = np.argsort(s.cell, kind="stable")
+    s.cell_starts = np.searchsorted(s.cell[s.by_cell], np.arange(hidden.size))
+    s.cell_ends = np.searchsorted(s.cell[s.by_cell], np.arange(hidden.size), side="right")
+    s.counts = np.bincount(s.gid, weights=hidden[s.cell], minlength=s.starts.size).astype(np.int64)
+    s.margin = s.kind % 100 < _IDENTITY_TYPE
+    s.values = values
+    s.importance = importance
+    s.sizes = SIZES
+    queues = defaultdict(list)
+    _enqueue(queues, np.flatnonzero(s.counts == 1), kind)
+    rounds = 0
     while queues:
+        rounds += 1
         batch = np.unique(np.concatenate(queues.pop(min(queues))))
-        new = _picks(batch[counts[batch] == 1], starts, ends, cell, hidden)
+        new = _picks(batch[s.counts[batch] == 1], s, hidden)
         if new.size:
             hidden[new] = True
-            touched_positions, _ = _ranges(cell_starts[new], cell_ends[new])
-            touched = gid[by_cell[touched_positions]]
-            np.add.at(counts, touched, 1)
-            _enqueue(queues, touched[counts[touched] == 1], kind)
+            touched_positions, _ = _ranges(s.cell_starts[new], s.cell_ends[new])
+            touched = s.gid[s.by_cell[touched_positions]]
+            np.add.at(s.counts, touched, 1)
+            _enqueue(queues, touched[s.counts[touched] == 1], kind)
+    if os.environ.get("SUPP_DEBUG"):
+        print("rounds", rounds)
     return hidden
 
 
-def _enqueue(queues: dict[int, list[np.ndarray]], groups: np.ndarray, kind: np.ndarray) -> None:
-    """Queue groups under their type (a loop over the few types, not over groups)."""
+def _enqueue(queues, groups, kind) -> None:
     for group_type in np.unique(kind[groups]).tolist():
         queues[group_type].append(groups[kind[groups] == group_type])
 
 
-def _picks(
-    batch: np.ndarray, starts: np.ndarray, ends: np.ndarray, cell: np.ndarray, hidden: np.ndarray
-) -> np.ndarray:
-    """The first open cell of each group of the batch, plus the numerator of a picked
-    denominator's row, as new (not yet hidden) cells."""
-    positions, labels = _ranges(starts[batch], ends[batch])
-    open_ = ~hidden[cell[positions]]
-    positions, labels = positions[open_], labels[open_]
-    first = np.r_[True, labels[1:] != labels[:-1]] if labels.size else labels.astype(bool)
-    picks = cell[positions[first]]
+def _picks(batch, s, hidden):
+    positions, labels = _ranges(s.starts[batch], s.ends[batch])
+    cand = s.cell[positions]
+    open_ = ~hidden[cand]
+    positions, labels, cand = positions[open_], labels[open_], cand[open_]
+    total = s.total[positions]
+    val = s.values[cand]
+    if VARIANT == "base":
+        keys = (cand, np.abs(val), val == 0, total, labels)
+    else:
+        gpos, owner = _ranges(s.cell_starts[cand], s.cell_ends[cand])
+        g = s.gid[s.by_cell[gpos]]
+        c = s.counts[g]
+        m = s.margin[g]
+        fixes = np.bincount(owner, weights=(c == 1) & m, minlength=cand.size)
+        breaks = np.bincount(owner, weights=(c == 0) & m, minlength=cand.size)
+        imp = s.importance[cand]
+        if VARIANT == "imp":
+            keys = (cand, np.abs(val), val == 0, imp, total, labels)
+        elif VARIANT == "fix_imp":
+            keys = (cand, np.abs(val), val == 0, imp, -fixes, labels)
+        elif VARIANT == "net_imp":
+            keys = (cand, np.abs(val), val == 0, imp, breaks - fixes, labels)
+        elif VARIANT == "imp_net":
+            keys = (cand, np.abs(val), val == 0, breaks - fixes, imp, labels)
+        elif VARIANT == "sum":
+            keys = (cand, np.abs(val), val == 0, imp + 2 * (breaks - fixes), labels)
+        elif VARIANT == "sum1":
+            keys = (cand, np.abs(val), val == 0, imp + (breaks - fixes), labels)
+        elif VARIANT.startswith("cat"):
+            t = s.kind[batch][labels] % 100
+            dim = np.minimum(t, 3)
+            size = np.where(t >= _IDENTITY_TYPE, np.abs(val), s.sizes[dim, cand // 2])
+            if VARIANT == "cat":
+                keys = (cand, size, total, labels)
+            elif VARIANT == "cat_zero":
+                keys = (cand, size, total, val == 0, labels)
+            elif VARIANT == "cat_fix":
+                keys = (cand, size, total, -fixes, labels)
+            elif VARIANT == "cat_fix2":
+                keys = (cand, size, -fixes, total, labels)
+            elif VARIANT == "cat_imp":
+                keys = (cand, size, imp, total, labels)
+            elif VARIANT == "cat_net":
+                keys = (cand, size, total, breaks - fixes, labels)
+        elif VARIANT == "fix_total":
+            keys = (cand, np.abs(val), val == 0, imp, total, -fixes, labels)
+    order = np.lexsort(keys)
+    lab = labels[order]
+    first = np.r_[True, lab[1:] != lab[:-1]] if lab.size else lab.astype(bool)
+    picks = cand[order][first]
     new = np.unique(np.concatenate([picks, picks - picks % 2]))
     return new[~hidden[new]]
+
+
+SIZES = None
+
+def _sizes(rows):
+    out = []
+    for col in ("sex", "disability", "org_unit", "period"):
+        size = rows.group_by(col).agg(pl.col("denominator").sum().alias("_s"))
+        out.append(rows.select(col).join(size, on=col, how="left", maintain_order="left")["_s"].to_numpy())
+    return np.stack(out)
+
+
+def _importance(rows: pl.DataFrame) -> np.ndarray:
+    global SIZES
+    SIZES = _sizes(rows)
+    period = pl.col("period")
+    per = (pl.when(period.str.contains(r"^\d{4}$")).then(2)
+           .when(period.str.contains(r"^\d{4}Q[1-4]$")).then(1).otherwise(0))
+    rank = lambda c, top, mid: pl.when(pl.col(c) == top).then(2).when(pl.col(c).is_in(mid)).then(1).otherwise(0)
+    geo = 2 - pl.col("org_unit_level").cast(pl.Int64)
+    imp = rows.select(geo + rank("sex", "all", ["F", "M"]) + rank("disability", "all", ["yes", "no"]) + per).to_series().to_numpy()
+    tierexpr = rows.select((pl.col("org_unit_level").cast(pl.Int64)*0 + geo) * 3 + per).to_series().to_numpy()
+    return np.repeat(imp, 2).astype(np.int64), np.repeat(tierexpr, 2).astype(np.int64)
 
 
 def suppress(cube: pl.DataFrame, *, groups: Collection[str] = DEFAULT_GROUPS) -> pl.DataFrame:
@@ -281,7 +358,8 @@ def suppress(cube: pl.DataFrame, *, groups: Collection[str] = DEFAULT_GROUPS) ->
         pl.col("numerator", "denominator").cast(pl.Float64).fill_null(0.0)
     ).to_numpy().ravel()
     members = _memberships(rows, groups)
-    hidden = _complete(members, values, hidden)
+    importance, tier = _importance(rows)
+    hidden = _complete(members, values, hidden, importance, tier)
     return (
         rows.with_columns(
             num_hidden=pl.Series(hidden[0::2]), den_hidden=pl.Series(hidden[1::2])
