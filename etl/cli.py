@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from indicators import config
 from indicators.scope import ROLES
+from indicators.warehouse import SchemaError
 
 SEXES = ("all", "F", "M", "U")
 DISABILITIES = ("all", "yes", "no", "unknown")
@@ -153,16 +154,25 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from etl.generate import generate
     from etl.load import load_registry
     from etl.progress import Progress
-    from indicators import queries
+    from indicators import accounts, queries
 
+    if config.production():
+        raise CliError("demo data and demo users are refused when MIZAN_ENV=production")
     if queries.data_version(args.db) and not args.force:
         print("warehouse already loaded; `python -m etl demo --force` reloads demo data")
-        return
-    out = config.demo_dir()
-    print(f"generating {config.demo_children():,} synthetic children in {out}")
-    generate(out, children=config.demo_children(), seed=1, fmt="csv")
-    result = load_registry(out, args.db, None, Progress(4))
-    print(f"demo data loaded (run {result.run_id}, as of {result.extract.as_of})")
+    else:
+        out = config.demo_dir()
+        print(f"generating {config.demo_children():,} synthetic children in {out}")
+        generate(out, children=config.demo_children(), seed=1, fmt="csv")
+        result = load_registry(out, args.db, None, Progress(4))
+        print(f"demo data loaded (run {result.run_id}, as of {result.extract.as_of})")
+    accounts.ensure_demo_users(args.db, config.demo_password())
+    names = ", ".join(name for name, _, _ in config.DEMO_USERS)
+    print(
+        f"WARNING: demo mode. Users {names} all have the password "
+        f"'{config.demo_password()}' (MIZAN_DEMO_PASSWORD). Never use them in production.",
+        file=sys.stderr,
+    )
 
 
 def _new_password() -> str:
@@ -207,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         COMMANDS[args.command](args)
-    except (CliError, LoadError, FileNotFoundError, PermissionError) as error:
+    except (CliError, LoadError, FileNotFoundError, PermissionError, SchemaError) as error:
         print(f"mizan: error: {error}", file=sys.stderr)
         return 1
     except sa.exc.SQLAlchemyError as error:

@@ -13,12 +13,12 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import polars as pl
 import sqlalchemy as sa
 
-from indicators import geography
+from indicators import config, geography
 from indicators import warehouse as wh
 from indicators.scope import ROLES, Scope
 
@@ -26,6 +26,10 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MAX_FAILURES = 5  # consecutive failed logins before the account is locked
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD = 8
+CLIENT_FAILURES = 20  # failed logins from one client address before it must wait
+CLIENT_WINDOW = timedelta(minutes=15)
+SESSION_IDLE = timedelta(minutes=30)
+SESSION_MAX = timedelta(hours=12)
 
 
 class AccountError(ValueError):
@@ -178,7 +182,9 @@ def authenticate(url: str | None, username: str, password: str, client: str = ""
         row = connection.execute(sa.select(users).where(users.c.username == username)).first()
         ok = verify_password(password, row.password_hash if row else _DUMMY_HASH)
         reason = None
-        if row is None:
+        if client and _client_failures(connection, client, now) >= CLIENT_FAILURES:
+            reason = "too many failed logins from this client"
+        elif row is None:
             reason = "unknown user"
         elif row.disabled:
             reason = "disabled"
@@ -194,14 +200,14 @@ def authenticate(url: str | None, username: str, password: str, client: str = ""
             )
             reason = "wrong password" + (" (account locked)" if locked else "")
         if reason:
-            _audit(connection, username, "login_failed", {"reason": reason, "client": client})
+            _audit(connection, username, "login_failed", {"reason": reason}, client)
             return None
         connection.execute(
             users.update()
             .where(users.c.username == username)
             .values(failed_logins=0, locked_until=None)
         )
-        _audit(connection, username, "login", {"client": client})
+        _audit(connection, username, "login", {}, client)
         return User(row.username, row.role, row.governorate)
 
 
@@ -215,25 +221,98 @@ def active_user(url: str | None, username: str) -> User | None:
     return User(row.username, row.role, row.governorate)
 
 
-def _audit(connection: sa.Connection, actor: str, event: str, detail: dict) -> None:
+def _client_failures(connection: sa.Connection, client: str, now: datetime) -> int:
+    """Failed logins from one address lately: slows guessing across many user names."""
+    a = wh.audit
+    query = sa.select(sa.func.count()).where(
+        a.c.client == client, a.c.event == "login_failed", a.c.at > now - CLIENT_WINDOW
+    )
+    return int(connection.execute(query).scalar() or 0)
+
+
+def _audit(
+    connection: sa.Connection, actor: str, event: str, detail: dict, client: str = ""
+) -> None:
     connection.execute(
         wh.audit.insert().values(
-            at=wh.now(), actor=actor, event=event, detail=json.dumps(detail, sort_keys=True)
+            at=wh.now(),
+            actor=actor,
+            event=event,
+            client=client[:64],
+            detail=json.dumps(detail, sort_keys=True),
         )
     )
 
 
-def audit(url: str | None, actor: str, event: str, detail: dict) -> None:
+def audit(url: str | None, actor: str, event: str, detail: dict, client: str = "") -> None:
     """Append one event (e.g. an export: who, which selection, how many rows)."""
     with wh.engine(url).begin() as connection:
-        _audit(connection, actor, event, detail)
+        _audit(connection, actor, event, detail, client)
+
+
+# ---- server-side sessions -------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(url: str | None, user: User) -> tuple[str, str]:
+    """A new session: (cookie token, CSRF token). Only the token's hash is stored, so the
+    warehouse never holds a usable session cookie."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    now = wh.now()
+    with wh.engine(url).begin() as connection:
+        connection.execute(
+            wh.sessions.insert().values(
+                token_hash=_token_hash(token),
+                username=user.username,
+                csrf_token=csrf,
+                created_at=now,
+                last_seen=now,
+            )
+        )
+    return token, csrf
+
+
+def session_user(url: str | None, token: str | None) -> tuple[User, str] | None:
+    """The user and CSRF token of a live session (idle and absolute limits), refreshing its
+    idle timer; None for an unknown, expired or disabled user's session."""
+    if not token:
+        return None
+    s, now = wh.sessions, wh.now()
+    key = _token_hash(token)
+    with wh.engine(url).begin() as connection:
+        row = connection.execute(sa.select(s).where(s.c.token_hash == key)).first()
+        if row is None:
+            return None
+        if now - row.last_seen > SESSION_IDLE or now - row.created_at > SESSION_MAX:
+            connection.execute(s.delete().where(s.c.token_hash == key))
+            return None
+        connection.execute(s.update().where(s.c.token_hash == key).values(last_seen=now))
+    user = active_user(url, row.username)
+    return (user, row.csrf_token) if user else None
+
+
+def end_session(url: str | None, token: str | None, client: str = "") -> None:
+    """Log out: the session row goes, so the cookie is worthless even if kept."""
+    if not token:
+        return
+    s = wh.sessions
+    with wh.engine(url).begin() as connection:
+        row = connection.execute(
+            sa.select(s.c.username).where(s.c.token_hash == _token_hash(token))
+        ).first()
+        connection.execute(s.delete().where(s.c.token_hash == _token_hash(token)))
+        if row:
+            _audit(connection, row.username, "logout", {}, client)
 
 
 def audit_log(url: str | None = None, limit: int = 1000) -> pl.DataFrame:
     a = wh.audit
     with wh.engine(url).connect() as connection:
         rows = connection.execute(
-            sa.select(a.c.id, a.c.at, a.c.actor, a.c.event, a.c.detail)
+            sa.select(a.c.id, a.c.at, a.c.actor, a.c.event, a.c.client, a.c.detail)
             .order_by(a.c.id.desc())
             .limit(limit)
         ).all()
@@ -242,6 +321,25 @@ def audit_log(url: str | None = None, limit: int = 1000) -> pl.DataFrame:
         "at": pl.Datetime("us"),
         "actor": pl.String,
         "event": pl.String,
+        "client": pl.String,
         "detail": pl.String,
     }
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def ensure_demo_users(url: str | None, password: str) -> list[str]:
+    """Create the demo users (config.DEMO_USERS) that do not exist yet; their names."""
+    existing = set(list_users(url)["username"])
+    created = []
+    for name, role, governorate in config.DEMO_USERS:
+        if name not in existing:
+            add_user(url, name, password, role, governorate, actor="demo")
+            created.append(name)
+    return created
+
+
+def demo_users_present(url: str | None) -> list[str]:
+    """Demo accounts still active: production refuses to start while any remain."""
+    users = list_users(url).filter(~pl.col("disabled"))
+    demo = {name for name, _, _ in config.DEMO_USERS}
+    return sorted(set(users["username"]) & demo)

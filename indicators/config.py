@@ -69,3 +69,34 @@ def debug() -> bool:
 def language() -> str:
     """Default interface language (only `en` has a catalogue so far)."""
     return _env("MIZAN_LANG", "en")
+
+
+def environment() -> str:
+    """`demo` (default: demo users allowed, dev server) or `production` (strict checks)."""
+    return _env("MIZAN_ENV", "demo").lower()
+
+
+def production() -> bool:
+    return environment() == "production"
+
+
+DEFAULT_SECRET = "mizan-demo-secret-change-me"
+
+
+def secret_key() -> str:
+    """Signs what Flask and Dash sign; production refuses to start with the default."""
+    return _env("MIZAN_SECRET_KEY", DEFAULT_SECRET)
+
+
+DEMO_USERS = (("admin", "admin", None), ("leader", "leadership", None),
+              ("focal", "focal_point", None), ("basra", "governorate", "IQG02"))  # fmt: skip
+
+
+def demo_password() -> str:
+    """Password of the demo users `make run` creates (printed at start with a warning)."""
+    return _env("MIZAN_DEMO_PASSWORD", "mizan-demo")
+
+
+def secure_cookies() -> bool:
+    """Cookies only over HTTPS: on by default in production (behind TLS), off in demo."""
+    return _env("MIZAN_SECURE_COOKIES", "1" if production() else "0") in {"1", "true", "yes"}

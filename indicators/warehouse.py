@@ -121,8 +121,31 @@ audit = sa.Table(
     sa.Column("at", sa.DateTime, nullable=False),
     sa.Column("actor", sa.String(64), nullable=False),
     sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("client", sa.String(64), nullable=False, server_default=""),
     sa.Column("detail", sa.Text, nullable=False),
+    sa.Index("ix_audit_client", "client", "event", "at"),
 )
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),  # sha256 of the cookie value
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_seen", sa.DateTime, nullable=False),
+)
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(32), primary_key=True),
+    sa.Column("value", sa.String(64), nullable=False),
+)
+
+# Bump when a table changes; an older warehouse is then refused with a clear message rather
+# than failing half-way through a load.
+SCHEMA_VERSION = "1"
 
 VALUE_COLUMNS = [c.name for c in indicator_values.columns]
 BATCH_ROWS = 20_000
@@ -144,9 +167,38 @@ def engine(url: str | None = None) -> sa.Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+    _check_schema(created)
     metadata.create_all(created)
     _protect_audit(created)
+    with created.begin() as connection:
+        if (
+            connection.execute(sa.select(meta.c.value).where(meta.c.key == "schema")).first()
+            is None
+        ):
+            connection.execute(meta.insert().values(key="schema", value=SCHEMA_VERSION))
     return created
+
+
+class SchemaError(RuntimeError):
+    """The warehouse was made by another version of Mizan."""
+
+
+def _check_schema(eng: sa.Engine) -> None:
+    tables = set(sa.inspect(eng).get_table_names())
+    if not tables & set(metadata.tables):
+        return  # a new, empty warehouse
+    found = None
+    if "meta" in tables:
+        with eng.connect() as connection:
+            found = connection.execute(
+                sa.select(meta.c.value).where(meta.c.key == "schema")
+            ).scalar()
+    if found != SCHEMA_VERSION:
+        raise SchemaError(
+            f"the warehouse at {eng.url.render_as_string(hide_password=True)} has schema "
+            f"{found or 'unversioned'}, this Mizan needs {SCHEMA_VERSION}; load it into a new "
+            "warehouse (for the demo: delete var/mizan.db and run make run again)"
+        )
 
 
 APPEND_ONLY = {

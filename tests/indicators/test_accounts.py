@@ -28,7 +28,8 @@ def test_login_roles_and_audit(warehouse_url: str) -> None:
     assert accounts.authenticate(warehouse_url, "nobody", "pass-basra") is None
     events = accounts.audit_log(warehouse_url)
     assert events.get_column("event").to_list() == ["login_failed", "login", "user_added"]
-    assert json.loads(events.get_column("detail")[0]) == {"client": "", "reason": "unknown user"}
+    assert json.loads(events.get_column("detail")[0]) == {"reason": "unknown user"}
+    assert events.get_column("client").to_list()[1] == "1.2.3.4"
 
 
 def test_lockout_after_five_failures_even_with_the_right_password(warehouse_url: str) -> None:
@@ -40,9 +41,7 @@ def test_lockout_after_five_failures_even_with_the_right_password(warehouse_url:
     assert reasons == ["locked", "wrong password (account locked)"]
     # once the lock has expired the right password works again
     with wh.engine(warehouse_url).begin() as connection:
-        connection.execute(
-            wh.users.update().values(locked_until=wh.now() - timedelta(seconds=1))
-        )
+        connection.execute(wh.users.update().values(locked_until=wh.now() - timedelta(seconds=1)))
     assert accounts.authenticate(warehouse_url, "leader", "pass-leader") is not None
 
 
@@ -64,9 +63,7 @@ def test_disable_passwd_and_rules(warehouse_url: str) -> None:
     with pytest.raises(accounts.AccountError, match="no user"):
         accounts.set_disabled(warehouse_url, "ghost", True)
     listed = accounts.list_users(warehouse_url)
-    assert listed.select("username", "role", "disabled").rows() == [
-        ("focal", "focal_point", False)
-    ]
+    assert listed.select("username", "role", "disabled").rows() == [("focal", "focal_point", False)]
 
 
 def test_audit_table_refuses_update_and_delete(warehouse_url: str) -> None:
@@ -76,3 +73,35 @@ def test_audit_table_refuses_update_and_delete(warehouse_url: str) -> None:
         with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as c:
             c.exec_driver_sql(statement)
     assert accounts.audit_log(warehouse_url).height == 1
+
+
+def test_one_client_is_throttled_across_user_names(warehouse_url: str) -> None:
+    accounts.add_user(warehouse_url, "admin", "pass-admin", "admin")
+    for i in range(accounts.CLIENT_FAILURES):
+        assert accounts.authenticate(warehouse_url, f"guess{i}", "x", client="10.9.9.9") is None
+    # the right password from that client now waits; another client is unaffected
+    assert accounts.authenticate(warehouse_url, "admin", "pass-admin", client="10.9.9.9") is None
+    assert accounts.authenticate(warehouse_url, "admin", "pass-admin", client="10.1.1.1")
+
+
+def test_sessions_expire_end_and_follow_the_account(warehouse_url: str) -> None:
+    accounts.add_user(warehouse_url, "focal", "pass-focal", "focal_point")
+    user = accounts.authenticate(warehouse_url, "focal", "pass-focal")
+    token, csrf = accounts.start_session(warehouse_url, user)
+    assert accounts.session_user(warehouse_url, token) == (user, csrf)
+    assert accounts.session_user(warehouse_url, token + "x") is None
+    with wh.engine(warehouse_url).connect() as connection:  # only the hash is stored
+        stored = connection.execute(sa.select(wh.sessions.c.token_hash)).scalar()
+    assert stored != token and len(stored) == 64
+    accounts.set_disabled(warehouse_url, "focal", True)
+    assert accounts.session_user(warehouse_url, token) is None
+    accounts.set_disabled(warehouse_url, "focal", False)
+    with wh.engine(warehouse_url).begin() as connection:  # idle too long
+        connection.execute(
+            wh.sessions.update().values(last_seen=wh.now() - accounts.SESSION_IDLE * 2)
+        )
+    assert accounts.session_user(warehouse_url, token) is None
+    token, _ = accounts.start_session(warehouse_url, user)
+    accounts.end_session(warehouse_url, token)
+    assert accounts.session_user(warehouse_url, token) is None
+    assert accounts.audit_log(warehouse_url)["event"][0] == "logout"
