@@ -56,19 +56,30 @@ def load_registry(
     started = wh.now()
     try:
         with wh.load_lock(engine):
-            extract, values, run_id = _load(folder, engine, as_of, progress, started)
-    except (RegistryError, wh.LoadInProgress) as error:
+            run_id = wh.start_run(engine, started, str(folder))
+            try:
+                extract, values = _load(folder, engine, as_of, progress, started, run_id)
+            except RegistryError as error:
+                wh.record_failure(engine, started, str(folder), str(error), run_id)
+                raise LoadError(str(error)) from error
+            except Exception as error:
+                message = f"{type(error).__name__}: {error}"
+                wh.record_failure(engine, started, str(folder), message, run_id)
+                raise
+    except wh.LoadInProgress as error:
         wh.record_failure(engine, started, str(folder), str(error))
         raise LoadError(str(error)) from error
-    except Exception as error:
-        wh.record_failure(engine, started, str(folder), f"{type(error).__name__}: {error}")
-        raise
     return LoadResult(run_id, extract, values.height)
 
 
 def _load(
-    folder: Path, engine: sa.Engine, as_of: date | None, progress: Progress, started: datetime
-) -> tuple[RegistryExtract, pl.DataFrame, int]:
+    folder: Path,
+    engine: sa.Engine,
+    as_of: date | None,
+    progress: Progress,
+    started: datetime,
+    run_id: int,
+) -> tuple[RegistryExtract, pl.DataFrame]:
     with progress.step("reading and validating the registry export"):
         extract = read_registry(folder, as_of)
     with progress.step("building the indicator cube"):
@@ -79,10 +90,10 @@ def _load(
         values = publish(cube, extract.as_of)
     with progress.step("writing the warehouse"):
         run = _run_record(extract, started)
-        run_id = wh.replace_results(
-            engine, run, values, extract.rejects, units, catalogue.as_frame()
+        wh.replace_results(
+            engine, run, values, extract.rejects, units, catalogue.as_frame(), run_id
         )
-    return extract, values, run_id
+    return extract, values
 
 
 def _run_record(extract: RegistryExtract, started: datetime) -> dict:

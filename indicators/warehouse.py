@@ -288,20 +288,40 @@ def _copy(connection: sa.Connection, table: sa.Table, frame: pl.DataFrame) -> No
                 copy.write_row(row)
 
 
-def record_failure(eng: sa.Engine, started_at: datetime, source: str, message: str) -> int:
-    """Log a failed load; the data it would have replaced stays as it was."""
+INTERRUPTED = "the load process ended before it finished (killed or crashed); nothing changed"
+
+
+def start_run(eng: sa.Engine, started_at: datetime, source: str) -> int:
+    """Record a load as running. Call it holding the load lock: any run still marked
+    running then belongs to a process that died, and is marked interrupted."""
     with eng.begin() as connection:
+        connection.execute(
+            load_runs.update()
+            .where(load_runs.c.status == "running")
+            .values(status="interrupted", message=INTERRUPTED)
+        )
         result = connection.execute(
-            load_runs.insert().values(
-                started_at=started_at,
-                finished_at=now(),
-                status="failed",
-                source=source,
-                message=message,
-                duration_s=(now() - started_at).total_seconds(),
-            )
+            load_runs.insert().values(started_at=started_at, status="running", source=source)
         )
         return int(result.inserted_primary_key[0])
+
+
+def record_failure(
+    eng: sa.Engine, started_at: datetime, source: str, message: str, run_id: int | None = None
+) -> int:
+    """Log a failed load; the data it would have replaced stays as it was."""
+    values = {
+        "finished_at": now(),
+        "status": "failed",
+        "message": message,
+        "duration_s": (now() - started_at).total_seconds(),
+    }
+    with eng.begin() as connection:
+        if run_id is not None:
+            connection.execute(load_runs.update().where(load_runs.c.id == run_id).values(values))
+            return run_id
+        insert = load_runs.insert().values(started_at=started_at, source=source, **values)
+        return int(connection.execute(insert).inserted_primary_key[0])
 
 
 def replace_results(
@@ -311,27 +331,29 @@ def replace_results(
     reject_rows: pl.DataFrame,
     units: pl.DataFrame,
     catalogue: pl.DataFrame,
+    run_id: int | None = None,
 ) -> int:
-    """Swap in a load's complete result in one transaction and return its run id.
+    """Swap in a load's complete result in one transaction and return its run id (the
+    running record `run_id` becomes succeeded in that same transaction).
 
     `values` must already be published (suppressed) by `indicators.publish`: the warehouse
     never holds a small cell.
     """
+    record = {
+        **run,
+        "inputs": json.dumps(run.get("inputs", [])),
+        "accounting": json.dumps(run.get("accounting", {})),
+        "status": "succeeded",
+        "finished_at": now(),
+        "duration_s": (now() - run["started_at"]).total_seconds(),
+    }
     with eng.begin() as connection:
-        run_id = int(
-            connection.execute(
-                load_runs.insert().values(
-                    **{
-                        **run,
-                        "inputs": json.dumps(run.get("inputs", [])),
-                        "accounting": json.dumps(run.get("accounting", {})),
-                    },
-                    status="succeeded",
-                    finished_at=now(),
-                    duration_s=(now() - run["started_at"]).total_seconds(),
-                )
-            ).inserted_primary_key[0]
-        )
+        if run_id is None:
+            run_id = int(
+                connection.execute(load_runs.insert().values(record)).inserted_primary_key[0]
+            )
+        else:
+            connection.execute(load_runs.update().where(load_runs.c.id == run_id).values(record))
         for table in (indicator_values, org_units, indicator_catalogue):
             connection.execute(table.delete())
         _insert(connection, org_units, units)
