@@ -26,6 +26,9 @@ Decisions the spec leaves open:
 - `as_of` from the data is the latest valid date of any row, rejected rows included, because
   the date rules need it before they can run (a far-future typo would move it: the ETL says
   when it used this fallback).
+- A CSV row with more fields than the header is rejected (`field_count`, the first rule of
+  both files) rather than failing the file; a row with fewer fields has its missing
+  trailing cells empty, and is then judged by the other rules.
 - `ignored_columns` and `accounts` are keyed by table ("children", "vaccinations"); `rejects`
   names the file ("children.csv").
 
@@ -35,6 +38,7 @@ expression over whole columns (no Python loop over rows); only rejected rows are
 
 from __future__ import annotations
 
+import csv
 import datetime
 import hashlib
 import json
@@ -86,6 +90,7 @@ REQUIRED_COLUMNS = {
 }
 
 CHILDREN_RULES = (
+    "field_count",
     "health_id_missing",
     "health_id_duplicate",
     "birth_date_missing",
@@ -106,6 +111,7 @@ CHILDREN_RULES = (
     "adm2_not_in_adm1",
 )
 VACCINATIONS_RULES = (
+    "field_count",
     "health_id_missing",
     "vaccine_missing",
     "vaccine_unknown",
@@ -166,6 +172,7 @@ class _Source:
     path: Path
     raw: pl.DataFrame
     first_line: int
+    ragged: pl.Series | None = None  # rows that had more fields than the header
 
     @property
     def name(self) -> str:
@@ -261,22 +268,57 @@ def _locate(folder: Path, table: str) -> Path:
 def _read_source(folder: Path, table: str) -> _Source:
     path = _locate(folder, table)
     csv = path.suffix == ".csv"
-    raw = _read_csv(path) if csv else _read_parquet(path)
+    raw, ragged = _read_csv(path) if csv else (_read_parquet(path), None)
     raw = _normalise_names(raw, path.name)
     for column in REQUIRED_COLUMNS[table]:
         if column not in raw.columns:
             raise RegistryError(f"{path.name}: required column '{column}' is missing")
-    return _Source(table=table, path=path, raw=raw, first_line=2 if csv else 1)
+    return _Source(table=table, path=path, raw=raw, first_line=2 if csv else 1, ragged=ragged)
 
 
-def _read_csv(path: Path) -> pl.DataFrame:
-    """Every column as text, exactly as written (polars drops a UTF-8 BOM itself)."""
+def _read_csv(path: Path) -> tuple[pl.DataFrame, pl.Series | None]:
+    """Every column as text, exactly as written (polars drops a UTF-8 BOM itself), and
+    which rows had more fields than the header (None when all fit)."""
     try:
-        return pl.read_csv(path, infer_schema=False, empty_string_is_null=False)
+        return _polars_csv(path, ragged=False), None
+    except RaggedRows:
+        frame = _polars_csv(path, ragged=True)
+        return frame, _overlong_records(path, frame.height)
+
+
+class RaggedRows(Exception):
+    """polars found a row with more fields than the header."""
+
+
+def _polars_csv(path: Path, ragged: bool) -> pl.DataFrame:
+    try:
+        return pl.read_csv(
+            path, infer_schema=False, empty_string_is_null=False, truncate_ragged_lines=ragged
+        )
     except (pl.exceptions.PolarsError, OSError) as error:
-        if "utf-8" in str(error).lower() or "utf8" in str(error).lower():
-            raise RegistryError(f"{path.name}: not valid UTF-8 text ({error})") from error
+        text = str(error)
+        reason = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+        if "more fields than defined" in text and not ragged:
+            raise RaggedRows from error
+        if "utf-8" in text.lower() or "utf8" in text.lower():
+            raise RegistryError(f"{path.name}: not valid UTF-8 text ({reason})") from error
+        raise RegistryError(f"{path.name}: cannot be read ({reason})") from error
+
+
+def _overlong_records(path: Path, rows: int) -> pl.Series:
+    """Flag the records longer than the header. Only broken files take this slow path; if
+    Python's csv module and polars disagree on the records, the file is refused whole."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            records = [record for record in csv.reader(handle) if record]
+    except (UnicodeDecodeError, csv.Error) as error:
         raise RegistryError(f"{path.name}: cannot be read ({error})") from error
+    width = len(records[0]) if records else 0
+    flags = [len(record) > width for record in records[1:]]
+    if len(flags) != rows:
+        first = next((i + 2 for i, flag in enumerate(flags) if flag), "?")
+        raise RegistryError(f"{path.name}: line {first} has more fields than the header")
+    return pl.Series("_ragged", flags, dtype=pl.Boolean)
 
 
 def _read_parquet(path: Path) -> pl.DataFrame:
@@ -319,6 +361,8 @@ def _normalise(source: _Source) -> pl.LazyFrame:
     and an invalid one can be told apart. Lazy, so that it fuses with the rules into one pass.
     """
     exprs = [(pl.int_range(pl.len(), dtype=pl.Int64) + source.first_line).alias("line")]
+    ragged = source.ragged if source.ragged is not None else False
+    exprs.append(pl.lit(ragged, dtype=pl.Boolean).alias("_ragged"))
     for column, dtype in SCHEMAS[source.table].items():
         if dtype == pl.Date:
             parsed, given = _date(source, column)
@@ -414,6 +458,7 @@ def _children_checks(as_of: datetime.date) -> list[tuple[str, pl.Expr]]:
     adm1, adm2 = pl.col("adm1_code"), pl.col("adm2_code")
     parent = _district_parent(adm2)
     return [
+        ("field_count", pl.col("_ragged")),  # more fields than the header
         ("health_id_missing", hid.is_null()),
         ("health_id_duplicate", ~hid.is_first_distinct()),
         ("birth_date_missing", ~pl.col("birth_date_given")),
@@ -506,6 +551,7 @@ def _dose_checks(as_of: datetime.date) -> list[tuple[str, pl.Expr]]:
     """The vaccination rules as (id, broken-condition), in VACCINATIONS_RULES order."""
     dose, loaded = pl.col("dose_date"), pl.col("child_loaded")
     return [
+        ("field_count", pl.col("_ragged")),  # more fields than the header
         ("health_id_missing", pl.col("health_id").is_null()),
         ("vaccine_missing", pl.col("vaccine").is_null()),
         ("vaccine_unknown", pl.col("vaccine_index").is_null()),

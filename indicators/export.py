@@ -35,7 +35,7 @@ BOM = "\ufeff"
 
 def _count(column: str) -> pl.Expr:
     """Integers without a decimal point; non-integral counts (admin targets) as decimals."""
-    col = pl.col(column)
+    col = pl.col(column).cast(pl.Float64)
     return (
         pl.when(col.is_null())
         .then(pl.lit(""))
@@ -48,7 +48,7 @@ def _count(column: str) -> pl.Expr:
 
 def _decimal(column: str) -> pl.Expr:
     """At least two decimals, four kept, so no precision a user would check is lost."""
-    col = pl.col(column)
+    col = pl.col(column).cast(pl.Float64)
     return (
         pl.when(col.is_null())
         .then(pl.lit(""))

@@ -184,7 +184,7 @@ def test_vaccinations_rule(
 def test_rule_lists_match_the_checks_in_order() -> None:
     assert [rule for rule, _ in _children_checks(AS_OF)] == list(CHILDREN_RULES)
     assert [rule for rule, _ in _dose_checks(AS_OF)] == list(VACCINATIONS_RULES)
-    assert len(CHILDREN_RULES) == 18 and len(VACCINATIONS_RULES) == 9
+    assert len(CHILDREN_RULES) == 19 and len(VACCINATIONS_RULES) == 10
 
 
 def test_a_row_breaking_several_rules_gets_the_first(no_geo_pack: Path, tmp_path: Path) -> None:
