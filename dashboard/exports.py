@@ -4,6 +4,11 @@ Indicator views use the platform's CSV contract (`indicators.export.to_csv_bytes
 dashboard download equals the command-line export of the same selection. The Data page's
 tables are not indicator rows; they get the same conventions (UTF-8 BOM, `\\n`, header,
 formula-looking text neutralised) for Excel users.
+
+Every download is audited: `indicator_download` and `table_download` need the view name
+and the selection, and append `export` (who, which view and selection, how many rows,
+from where) to the audit trail before the file is handed out. An export whose audit
+cannot be written fails.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import re
 import polars as pl
 from dash import dcc
 
+from dashboard import session
 from indicators.export import BOM, to_csv_bytes
 
 CSV_TYPE = "text/csv"
@@ -29,9 +35,23 @@ def filename(*parts: str | None) -> str:
     return f"mizan_{_slug(*parts)}.csv"
 
 
-def indicator_download(values: pl.DataFrame, *parts: str | None) -> dict:
+def record(view: str, selection: dict, rows: int) -> None:
+    """Append the export to the audit trail (as the signed-in user)."""
+    session.audit("export", {"view": view, "selection": selection, "rows": rows})
+
+
+def indicator_payload(values: pl.DataFrame, *parts: str | None) -> dict:
     """Published indicator rows → the contract CSV (sorted, 18 columns, BOM)."""
     return dcc.send_bytes(to_csv_bytes(values), filename(*parts), type=CSV_TYPE)
+
+
+def indicator_download(
+    values: pl.DataFrame, *parts: str | None, view: str, selection: dict
+) -> dict:
+    """`indicator_payload`, audited."""
+    payload = indicator_payload(values, *parts)
+    record(view, selection, values.height)
+    return payload
 
 
 def _neutralise(frame: pl.DataFrame) -> pl.DataFrame:
@@ -52,5 +72,8 @@ def table_bytes(frame: pl.DataFrame) -> bytes:
     return (BOM + body).encode("utf-8")
 
 
-def table_download(frame: pl.DataFrame, *parts: str | None) -> dict:
-    return dcc.send_bytes(table_bytes(frame), filename(*parts), type=CSV_TYPE)
+def table_download(frame: pl.DataFrame, *parts: str | None, view: str, selection: dict) -> dict:
+    """Any small table as a CSV download, audited."""
+    payload = dcc.send_bytes(table_bytes(frame), filename(*parts), type=CSV_TYPE)
+    record(view, selection, frame.height)
+    return payload

@@ -30,7 +30,7 @@ def indicator_period_place(
         )
     periods = queries.periods(scope, indicator, url) if indicator else []
     units = queries.org_units(scope, url)
-    unit = selection.unit_row(units, query.get("org_unit") or selection.home_unit(scope))
+    unit = selection.unit_row(units, selection.visible_unit(scope, query.get("org_unit")))
     return [
         ui.dropdown(indicator_id, t("Indicator"), options, indicator),
         ui.dropdown(

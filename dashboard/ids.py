@@ -1,12 +1,15 @@
 """Component ids, unique across all pages (Dash Pages share one DOM and one callback map).
 
-Prefixes name the page: `ov-` overview, `imm-` immunization, `eq-` equity, `data-` data.
+Prefixes name the page: `ov-` overview, `imm-` immunization, `eq-` equity, `data-` data,
+`audit-` audit.
 """
 
 from __future__ import annotations
 
 # App shell
 NAVBAR = "navbar"
+NAV_USER = "nav-user"
+NAV_LOGOUT = "logout-button"
 
 # Overview
 OV_ASOF = "ov-asof"
@@ -60,6 +63,14 @@ DATA_RULE = "data-rule"
 DATA_REJECTS_TABLE = "data-rejects-table"
 DATA_REJECTS_EXPORT = "data-rejects-export"
 DATA_REJECTS_DOWNLOAD = "data-rejects-download"
+
+# Audit
+AUDIT_EVENT = "audit-event"
+AUDIT_TABLE = "audit-table"
+AUDIT_COUNT = "audit-count"
+AUDIT_EXPORT = "audit-export"
+AUDIT_DOWNLOAD = "audit-download"
+AUDIT_USERS = "audit-users"
 
 
 def all_ids() -> list[str]:

@@ -2,7 +2,8 @@
 
 Both are read from where they are installed (the bootstrap-flask package, the deployment's
 boundary pack) instead of being copied into the repository, and both are cacheable by
-the browser so maps and pages load once per session, offline.
+the browser so maps and pages load once per session, offline. The CSS is public (the
+sign-in page uses it); the boundaries need a session like everything else.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def _geojson(level: int) -> flask.Response:
         flask.abort(404, "no boundary pack installed (MIZAN_GEO_DIR)")
     response = flask.Response(body, mimetype="application/geo+json")
     response.cache_control.max_age = MAX_AGE_S
-    response.cache_control.public = True
+    response.cache_control.private = True  # served to signed-in users only
     return response
 
 

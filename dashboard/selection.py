@@ -37,7 +37,7 @@ TREND_NAMES = {
     "zero_dose_12m": "Zero-dose",
     "birth_reg_30d": "Birth reg. ≤30 days",
 }
-PAGE_NAMES = ("Overview", "Immunization", "Equity", "Data")
+PAGE_NAMES = ("Overview", "Immunization", "Equity", "Data", "Audit")
 RUN_STATUSES = ("succeeded", "failed")
 SEXES = ("F", "M", "U")
 DISABILITIES = ("yes", "no", "unknown")
@@ -162,3 +162,12 @@ def own_row(frame: pl.DataFrame, code: str) -> dict | None:
 def home_unit(scope: Scope) -> str:
     """Where a user's views start: Iraq, or a governorate user's own governorate."""
     return scope.governorate if scope.restricted and scope.governorate else NATIONAL
+
+
+def visible_unit(scope: Scope, code: str | None) -> str:
+    """The unit a view shows when `code` is asked for: `code` itself if the scope may see
+    it, else the user's home unit (a governorate user asking for Iraq or for another
+    governorate gets its own; the query layer would return nothing else anyway)."""
+    if code and scope.allows_org_unit(code):
+        return code
+    return home_unit(scope)

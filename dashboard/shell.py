@@ -1,25 +1,68 @@
-"""The app shell around every page: navbar (from the page registry), page, footer.
+"""The app shell around every page: navbar (the pages the user's role may open, who is
+signed in, sign-out), page, footer.
 
-A function, so it is built per request: labels are translated in the user's language
-and the navbar lists exactly the registered pages.
+A function, so it is built per request: labels are translated in the user's language and
+the navbar lists exactly the pages of the user's role. Dash also calls it once outside
+any session (it validates the layout on its first request, before the guard has run);
+then the navbar has no links and no user.
 """
 
 from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
+import flask
 from dash import html
 
-from dashboard import ids
+from dashboard import auth, ids, session
 from dashboard.i18n import is_rtl, t
+from indicators import geography
+from indicators.accounts import User
+
+
+def _user_menu(user: User) -> html.Div:
+    role = auth.role_label(user.role)
+    if user.governorate:
+        names = {code: name for code, _, name, *_ in geography.GOVERNORATES}
+        role = f"{role} · {names.get(user.governorate, user.governorate)}"
+    return html.Div(
+        [
+            html.Span(
+                [html.Span(user.username, className="user-name"), html.Small(role)],
+                id=ids.NAV_USER,
+                className="nav-user",
+            ),
+            html.Form(
+                [
+                    dbc.Input(
+                        type="hidden", name=auth.CSRF_FIELD, value=flask.g.get("mizan_csrf")
+                    ),
+                    html.Button(
+                        t("Sign out"),
+                        id=ids.NAV_LOGOUT,
+                        type="submit",
+                        className="btn btn-sm btn-outline-light",
+                    ),
+                ],
+                action=dash.get_relative_path(auth.LOGOUT_PATH),
+                method="POST",
+                className="logout-form",
+            ),
+        ],
+        className="nav-account",
+    )
 
 
 def navbar() -> dbc.Navbar:
-    pages = sorted(dash.page_registry.values(), key=lambda p: p.get("order") or 0)
+    user = session.signed_in_user()
+    pages = auth.visible_pages(user.role) if user else []
     links = [
         dbc.NavItem(dbc.NavLink(t(page["name"]), href=page["relative_path"], active="exact"))
         for page in pages
     ]
+    items = [dbc.Nav(links, navbar=True, className="ms-auto")]
+    if user:
+        items.append(_user_menu(user))
     return dbc.Navbar(
         dbc.Container(
             [
@@ -30,7 +73,7 @@ def navbar() -> dbc.Navbar:
                     ],
                     href=dash.get_relative_path("/"),
                 ),
-                dbc.Nav(links, navbar=True, className="ms-auto"),
+                *items,
             ],
             fluid=True,
         ),

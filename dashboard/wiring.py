@@ -1,4 +1,5 @@
-"""Attach page callbacks to the app being built, not to Dash's process-global list.
+"""Attach page callbacks to the app being built, not to Dash's process-global list, and
+attach each page's role gate to its layout and to every one of its callbacks.
 
 `@dash.callback` queues callbacks globally and the first app to serve a request takes
 them all, and `dash.get_app()` can return a previous app (its context variable leaks out
@@ -6,14 +7,22 @@ of request handling). Both break a factory that builds more than one app per pro
 (tests, or the module-level app plus a test app). Pages therefore declare callbacks on
 their own `callbacks` collector, and `create_app` registers each page's collector on its
 own app with the public `app.callback`.
+
+Every page declares `allowed_roles=` in `dash.register_page`; a page without it refuses to
+start. The roles are enforced three times, because anyone can POST any callback:
+the request guard checks a page GET and a callback's output key before any page code runs
+(`dashboard.auth`), and the layout function and each callback function re-check inside.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import dash
+
+from dashboard import auth
 
 
 class Callbacks:
@@ -29,15 +38,47 @@ class Callbacks:
 
         return collect
 
-    def register(self, app: dash.Dash) -> None:
+    def register(self, app: dash.Dash, roles: Iterable[str]) -> None:
         for dependencies, options, function in self._pending:
-            app.callback(*dependencies, **options)(function)
+            app.callback(*dependencies, **options)(role_checked(function, roles))
+
+
+def role_checked(function: Callable, roles: Iterable[str]) -> Callable:
+    """`function`, refusing (403) a signed-in user whose role is not in `roles`."""
+    allowed = tuple(roles)
+    if getattr(function, "mizan_roles", None) == allowed:
+        return function
+
+    @functools.wraps(function)
+    def checked(*args: object, **kwargs: object) -> object:
+        auth.require_role(allowed)
+        return function(*args, **kwargs)
+
+    checked.mizan_roles = allowed  # type: ignore[attr-defined]
+    return checked
 
 
 def register_pages(app: dash.Dash) -> None:
-    """Register the callbacks of every page module Dash just executed for `app`."""
+    """Register the callbacks of every page module Dash just executed for `app`, wrap the
+    page layouts in their role check, and give the request guard the role of every page
+    path and every callback output key."""
+    page_roles: dict[str, tuple[str, ...]] = {}
+    callback_roles: dict[str, tuple[str, ...]] = {}
     for page in dash.page_registry.values():
+        roles = page.get("allowed_roles")
+        if not roles or not set(roles) <= set(auth.ALL_ROLES):
+            raise RuntimeError(f"page {page['module']} needs allowed_roles= (roles it is for)")
+        if page.get("path_template"):
+            raise RuntimeError(f"page {page['module']}: path templates are not role-checked")
+        roles = tuple(roles)
+        page_roles[auth.page_key(page["path"])] = roles
+        if callable(page.get("layout")):
+            page["layout"] = role_checked(page["layout"], roles)
         module = sys.modules.get(page["module"])
         collector = getattr(module, "callbacks", None)
         if isinstance(collector, Callbacks):
-            collector.register(app)
+            before = set(app.callback_map)
+            collector.register(app, roles)
+            callback_roles |= dict.fromkeys(set(app.callback_map) - before, roles)
+    app.server.config[auth.PAGE_ROLES_KEY] = page_roles
+    app.server.config[auth.CALLBACK_ROLES_KEY] = callback_roles

@@ -123,6 +123,9 @@ VACCINATIONS_RULES = (
     "dose_after_as_of",
 )
 
+MANIFEST_MAX_BYTES = 65_536  # a manifest is three short fields
+SOURCE_MAX_CHARS = 200  # the load run's `source` column
+
 UPPER_CASE_COLUMNS = frozenset({"vaccine"})  # dose codes are case-insensitive
 # Accepted spellings (lower case) → stored value; empty maps to the unknown value.
 SEX_VALUES = {"f": "F", "female": "F", "m": "M", "male": "M", "u": "U"}
@@ -219,10 +222,13 @@ def _read_manifest(path: Path) -> _Manifest:
     """The optional manifest; a present but broken one is fatal, not silently skipped."""
     if not path.is_file():
         return _Manifest()
+    if path.stat().st_size > MANIFEST_MAX_BYTES:
+        raise RegistryError(f"{path.name}: larger than {MANIFEST_MAX_BYTES:,} bytes")
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RegistryError(f"{path.name}: not a readable JSON file ({error})") from error
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else error
+        raise RegistryError(f"{path.name}: not a readable JSON file ({reason})") from error
     if not isinstance(data, dict):
         raise RegistryError(f"{path.name}: must hold a JSON object")
     for key in ("as_of", "source", "extracted_at"):
@@ -231,6 +237,8 @@ def _read_manifest(path: Path) -> _Manifest:
     _check_timestamp(path.name, data.get("extracted_at"))
     as_of = data.get("as_of")
     source = (data.get("source") or "").strip() or None
+    if source and len(source) > SOURCE_MAX_CHARS:
+        raise RegistryError(f"{path.name}: 'source' is longer than {SOURCE_MAX_CHARS} characters")
     return _Manifest(as_of=_parse_date(path.name, as_of) if as_of else None, source=source)
 
 

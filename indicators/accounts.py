@@ -93,6 +93,7 @@ def add_user(
     role: str,
     governorate: str | None = None,
     actor: str = "cli",
+    demo: bool = False,
 ) -> None:
     _check_role(role, governorate)
     _check_password(password)
@@ -110,6 +111,7 @@ def add_user(
                 role=role,
                 governorate=governorate,
                 disabled=False,
+                demo=demo,
                 failed_logins=0,
                 created_at=wh.now(),
             )
@@ -333,13 +335,15 @@ def ensure_demo_users(url: str | None, password: str) -> list[str]:
     created = []
     for name, role, governorate in config.DEMO_USERS:
         if name not in existing:
-            add_user(url, name, password, role, governorate, actor="demo")
+            add_user(url, name, password, role, governorate, actor="demo", demo=True)
             created.append(name)
     return created
 
 
 def demo_users_present(url: str | None) -> list[str]:
-    """Demo accounts still active: production refuses to start while any remain."""
-    users = list_users(url).filter(~pl.col("disabled"))
-    demo = {name for name, _, _ in config.DEMO_USERS}
-    return sorted(set(users["username"]) & demo)
+    """Active accounts made by `etl demo` (by that mark, not by name, so a real user may be
+    called `admin`): production refuses to start while any remain."""
+    users = wh.users
+    query = sa.select(users.c.username).where(users.c.demo, ~users.c.disabled)
+    with wh.engine(url).connect() as connection:
+        return sorted(connection.execute(query).scalars())

@@ -100,3 +100,10 @@ def demo_password() -> str:
 def secure_cookies() -> bool:
     """Cookies only over HTTPS: on by default in production (behind TLS), off in demo."""
     return _env("MIZAN_SECURE_COOKIES", "1" if production() else "0") in {"1", "true", "yes"}
+
+
+def trusted_proxies() -> int:
+    """How many reverse proxies in front of the app may set X-Forwarded-For/-Proto/-Host
+    (default 0: the client address is the TCP peer). 1 behind one nginx; a wrong value lets
+    clients choose the address that lockouts and the audit record."""
+    return int(_env("MIZAN_TRUSTED_PROXIES", "0"))

@@ -109,6 +109,7 @@ users = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("governorate", sa.String(16)),
     sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+    sa.Column("demo", sa.Boolean, nullable=False, default=False),  # made by `etl demo`
     sa.Column("failed_logins", sa.Integer, nullable=False, default=0),
     sa.Column("locked_until", sa.DateTime),
     sa.Column("created_at", sa.DateTime, nullable=False),

@@ -12,14 +12,19 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, html
 
+from dashboard import auth, display, exports, figures, ids, runs, wiring
 from dashboard import components as ui
-from dashboard import display, exports, figures, ids, runs, wiring
 from dashboard.i18n import t
 from dashboard.session import warehouse_url
 from indicators import queries
 
 dash.register_page(
-    __name__, path="/data", name="Data", order=3, title=lambda: f"Mizan · {t('Data')}"
+    __name__,
+    path="/data",
+    name="Data",
+    order=3,
+    title=lambda: f"Mizan · {t('Data')}",
+    allowed_roles=auth.ADMIN_ONLY,  # load bookkeeping and raw rejected rows: all regions
 )
 callbacks = wiring.Callbacks()
 
@@ -204,7 +209,8 @@ def update_sample(run: int | None, rule: str | None):
     prevent_initial_call=True,
 )
 def export_runs(_clicks: int) -> dict:
-    return exports.table_download(runs.accounting(queries.load_runs(warehouse_url())), "load-runs")
+    table = runs.accounting(queries.load_runs(warehouse_url()))
+    return exports.table_download(table, "load-runs", view="data/load-runs", selection={})
 
 
 @callbacks(
@@ -215,7 +221,11 @@ def export_runs(_clicks: int) -> dict:
 )
 def export_rules(_clicks: int, run: int) -> dict:
     return exports.table_download(
-        queries.rejects_by_rule(run, url=warehouse_url()), "rejects-by-rule", f"run{run}"
+        queries.rejects_by_rule(run, url=warehouse_url()),
+        "rejects-by-rule",
+        f"run{run}",
+        view="data/rejects-by-rule",
+        selection={"run": run},
     )
 
 
@@ -227,4 +237,11 @@ def export_rules(_clicks: int, run: int) -> dict:
     prevent_initial_call=True,
 )
 def export_rejects(_clicks: int, run: int, rule: str | None) -> dict:
-    return exports.table_download(_sample(run, rule), "rejected-rows", f"run{run}", rule)
+    return exports.table_download(
+        _sample(run, rule),
+        "rejected-rows",
+        f"run{run}",
+        rule,
+        view="data/rejected-rows",
+        selection={"run": run, "rule": rule},
+    )

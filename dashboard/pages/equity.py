@@ -12,14 +12,19 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, html
 
+from dashboard import auth, display, exports, figures, filters, ids, selection, theme, wiring
 from dashboard import components as ui
-from dashboard import display, exports, figures, filters, ids, selection, theme, wiring
 from dashboard.i18n import t
 from dashboard.session import current_scope, warehouse_url
 from indicators import queries
 
 dash.register_page(
-    __name__, path="/equity", name="Equity", order=2, title=lambda: f"Mizan · {t('Equity')}"
+    __name__,
+    path="/equity",
+    name="Equity",
+    order=2,
+    title=lambda: f"Mizan · {t('Equity')}",
+    allowed_roles=auth.ALL_ROLES,
 )
 callbacks = wiring.Callbacks()
 
@@ -65,7 +70,7 @@ def layout(**query: str) -> html.Div:
 def _rows(indicator: str, period: str, unit: str) -> tuple[dict, pl.DataFrame]:
     """Every published sex × disability row of one place (not its children)."""
     url, scope = warehouse_url(), current_scope()
-    place = selection.unit_row(queries.org_units(scope, url), unit)
+    place = selection.unit_row(queries.org_units(scope, url), selection.visible_unit(scope, unit))
     frame = queries.indicator_values(
         scope,
         indicators=[indicator],
@@ -171,4 +176,12 @@ def update(indicator: str, period: str | None, unit: str):
 def export(_clicks: int, indicator: str, period: str, unit: str) -> dict:
     """Every sex × disability row of the place: the bars and the cross-tab."""
     place, rows = _rows(indicator, period, unit)
-    return exports.indicator_download(rows, indicator, period, place["code"], "equity")
+    return exports.indicator_download(
+        rows,
+        indicator,
+        period,
+        place["code"],
+        "equity",
+        view="equity",
+        selection={"indicator": indicator, "period": period, "org_unit": place["code"]},
+    )

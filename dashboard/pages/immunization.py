@@ -11,8 +11,8 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, html, no_update
 
+from dashboard import auth, exports, figures, filters, geo, ids, selection, wiring
 from dashboard import components as ui
-from dashboard import exports, figures, filters, geo, ids, selection, wiring
 from dashboard.i18n import t
 from dashboard.routes import GEOJSON_URLS
 from dashboard.session import current_scope, warehouse_url
@@ -24,6 +24,7 @@ dash.register_page(
     name="Immunization",
     order=1,
     title=lambda: f"Mizan · {t('Immunization')}",
+    allowed_roles=auth.ALL_ROLES,
 )
 callbacks = wiring.Callbacks()
 
@@ -77,7 +78,7 @@ def _rows(indicator: str, period: str, unit: str, sex: str, disability: str):
     """The area of the selected unit and its children, for one subgroup."""
     url, scope = warehouse_url(), current_scope()
     units = queries.org_units(scope, url)
-    area = selection.area_of(units, unit)
+    area = selection.area_of(units, selection.visible_unit(scope, unit))
     frame = queries.indicator_values(
         scope,
         indicators=[indicator],
@@ -213,4 +214,14 @@ def _map(
 def export(_clicks: int, indicator: str, period: str, unit: str, sex: str, disability: str):
     """The table's rows (the area and its children), in the CSV contract."""
     area, _units, rows = _rows(indicator, period, unit, sex, disability)
-    return exports.indicator_download(rows, indicator, period, area["code"], sex, disability)
+    chosen = {"indicator": indicator, "period": period, "org_unit": area["code"]}
+    return exports.indicator_download(
+        rows,
+        indicator,
+        period,
+        area["code"],
+        sex,
+        disability,
+        view="immunization",
+        selection=chosen | {"sex": sex, "disability": disability},
+    )

@@ -11,15 +11,20 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
+from dashboard import auth, display, exports, figures, geo, ids, selection, wiring
 from dashboard import components as ui
-from dashboard import display, exports, figures, geo, ids, selection, wiring
 from dashboard.i18n import t
 from dashboard.routes import GEOJSON_URLS
 from dashboard.session import current_scope, warehouse_url
 from indicators import geography, queries
 
 dash.register_page(
-    __name__, path="/", name="Overview", order=0, title=lambda: f"Mizan · {t('Overview')}"
+    __name__,
+    path="/",
+    name="Overview",
+    order=0,
+    title=lambda: f"Mizan · {t('Overview')}",
+    allowed_roles=auth.ALL_ROLES,
 )
 callbacks = wiring.Callbacks()
 
@@ -179,8 +184,9 @@ def layout(**_query: str) -> html.Div:
 
 
 def _map_area(place: str | None) -> dict:
-    units = queries.org_units(current_scope(), warehouse_url())
-    return selection.area_of(units, place or selection.home_unit(current_scope()))
+    scope = current_scope()
+    units = queries.org_units(scope, warehouse_url())
+    return selection.area_of(units, selection.visible_unit(scope, place))
 
 
 def _map_rows(indicator: str, cohort: str, area: dict) -> pl.DataFrame:
@@ -265,5 +271,12 @@ def export(_clicks: int, indicator: str, place: str | None, cohort: str) -> dict
     """Cards, trend and map rows: everything the page shows, in the CSV contract."""
     area = _map_area(place)
     on_map = selection.children(_map_rows(indicator, cohort, area), area)
-    shown = pl.concat([_headline_rows(warehouse_url()), on_map])
-    return exports.indicator_download(shown.unique(), "overview", cohort, area["code"])
+    shown = pl.concat([_headline_rows(warehouse_url()), on_map]).unique()
+    return exports.indicator_download(
+        shown,
+        "overview",
+        cohort,
+        area["code"],
+        view="overview",
+        selection={"indicator": indicator, "period": cohort, "org_unit": area["code"]},
+    )

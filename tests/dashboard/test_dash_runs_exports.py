@@ -75,7 +75,7 @@ def test_indicator_download_is_the_csv_contract():
     values = sample_warehouse.tiny_values().with_columns(
         indicator_name=pl.lit("Penta3"), org_unit_name=pl.col("org_unit")
     )
-    payload = exports.indicator_download(values, "cov_penta3_12m", "2024", "IQ")
+    payload = exports.indicator_payload(values, "cov_penta3_12m", "2024", "IQ")
     assert payload["filename"] == "mizan_cov_penta3_12m_2024_IQ.csv"
     assert payload["type"] == "text/csv"
     assert base64.b64decode(payload["content"]) == to_csv_bytes(values)

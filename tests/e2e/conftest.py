@@ -12,6 +12,7 @@ import pytest
 from selenium.webdriver.chrome.options import Options
 
 from tests.dashboard import sample_warehouse
+from tests.dashboard.conftest import add_users
 
 os.environ.setdefault("DASH_TEST_CHROMEPATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "var" / "screenshots"
@@ -38,6 +39,7 @@ def e2e_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Every catalogue indicator, every district of the boundary pack, four periods."""
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'warehouse.db'}"
     sample_warehouse.build(url, indicators=tuple(sample_warehouse.RATES))
+    add_users(url)
     return url
 
 

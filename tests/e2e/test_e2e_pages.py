@@ -20,6 +20,7 @@ import app as mizan_app
 from indicators import queries
 from indicators.export import BOM, to_csv_bytes
 from indicators.scope import Scope
+from tests.dashboard.conftest import PASSWORD
 
 pytestmark = [
     pytest.mark.e2e,
@@ -38,14 +39,24 @@ def assert_console_clean(duo) -> None:  # noqa: ANN001
     assert severe == [], f"browser console errors: {severe}"
 
 
-def start(duo, url: str, path: str = "/") -> None:  # noqa: ANN001
-    duo.start_server(mizan_app.create_app(url))
+def sign_in(duo, user: str, password: str = PASSWORD) -> None:  # noqa: ANN001
+    """Type into the login form and submit it, as a person would."""
+    duo.wait_for_element("#username").send_keys(user)
+    duo.find_element("#password").send_keys(password)
+    duo.find_element("#login-button").click()
+
+
+def start(duo, url: str, path: str = "/", user: str = "admin") -> None:  # noqa: ANN001
+    """Serve a fresh app, open `path` (the guard sends the browser to the login form, which
+    comes back to `path`) and sign in as `user`."""
+    duo.start_server(mizan_app.create_app(url), navigate=False)
     duo.driver.execute_cdp_cmd(
         "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": duo.download_path}
     )
-    if path != "/":
-        duo.driver.get(duo.server_url + path)
+    duo.driver.get(duo.server.url + path)
+    sign_in(duo, user)
     duo.wait_for_element(".mizan-navbar")
+    assert duo.driver.current_url == duo.server.url + path
     # Bootstrap scrolls smoothly; Selenium clicks where an element is *before* the scroll.
     duo.driver.execute_script("document.documentElement.style.scrollBehavior = 'auto'")
 

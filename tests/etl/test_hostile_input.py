@@ -138,3 +138,18 @@ def test_a_row_with_too_many_fields_is_rejected_not_fatal(tmp_path: Path) -> Non
         ("children.csv", 3, "field_count")
     ]
     assert sorted(extract.children["health_id"]) == ["H1", "H3"]
+
+
+@pytest.mark.parametrize(
+    "manifest,message",
+    [
+        ("[" * 30_000 + "]" * 30_000, "nested too deeply"),
+        ('{"source": "' + "x" * 70_000 + '"}', "larger than 65,536 bytes"),
+        ('{"source": "' + "x" * 300 + '"}', "longer than 200 characters"),
+    ],
+)
+def test_hostile_manifests_fail_cleanly(tmp_path: Path, manifest: str, message: str) -> None:
+    folder = _folder(tmp_path, (HEADER + GOOD_ROW).encode())
+    (folder / "manifest.json").write_text(manifest)
+    with pytest.raises(RegistryError, match=message):
+        read_registry(folder)
