@@ -1,7 +1,7 @@
 """Reusable layout pieces: filter controls, KPI cards, chart cards, export buttons, tables.
 
 Pure functions returning components; every label goes through `t`. Tables apply the
-display rules of `dashboard.display`, so a suppressed cell reads "<5" wherever it is.
+display rules of `dashboard.display`, so a suppressed cell reads the same wherever it is.
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def table(
 def values_table(
     frame: pl.DataFrame, *, unit: str = "%", highlight: str | None = None, first: str | None = None
 ) -> dbc.Table | html.P:
-    """Indicator rows as users read them: "<5" for suppressed cells, flags spelled out,
+    """Indicator rows as users read them: "suppressed" for suppressed cells, flags spelled out,
     no value for a low denominator, caution values in parentheses."""
     if frame.is_empty():
         return html.P(t("No data for this selection"), className="text-muted mb-0")
@@ -202,10 +202,10 @@ def values_table(
     body = [
         [
             r["org_unit_name"],
-            display.value_text(r["value"], display.reason(r), r["flags"], unit),
-            display.interval_text(r["ci_low"], r["ci_high"], display.reason(r), r["flags"]),
-            display.count(r["numerator"], display.reason(r)),
-            display.count(r["denominator"], display.reason(r)),
+            display.value_text(r["value"], r["suppressed"], r["flags"], unit),
+            display.interval_text(r["ci_low"], r["ci_high"], r["suppressed"], r["flags"]),
+            display.count(r["numerator"], r["suppressed"]),
+            display.count(r["denominator"], r["suppressed"]),
             display.flag_text(r["flags"]),
         ]
         for r in rows
@@ -222,9 +222,9 @@ def legend_note() -> html.P:
     """What the table's symbols mean (shown under every indicator table)."""
     return html.P(
         t(
-            "<5: a count of 1–4, suppressed. “suppressed”: hidden so that a small count "
-            "elsewhere cannot be worked out by subtraction. Values in parentheses: "
-            "denominator 25–49, interpret with caution. No value: denominator under 25."
+            "Suppressed: hidden because it, or a related figure, counts 1–4 children. Values "
+            "in parentheses: denominator 25–49, interpret with caution. No value: "
+            "denominator under 25."
         ),
         className="small text-muted mt-2 mb-0",
     )

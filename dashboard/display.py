@@ -1,9 +1,9 @@
 """How a published indicator row is shown (spec/indicators.md, disclosure rules).
 
 One place for the rules so that charts, tables and cards can never disagree:
-- suppressed rows show no value, interval or small count: "<5" where their own count is
-  small (primary), "suppressed" where they only protect another cell (complementary, whose
-  count may be large);
+- suppressed rows show "suppressed" and no value, interval or hidden count. One word for
+  every hidden cell: "<5" would be false for a cell hidden to protect another (it may
+  count thousands), and telling the two kinds apart would let small counts be worked out;
 - `low_denominator` rows show no value, only the flag;
 - `caution` rows show their value in parentheses.
 Exports are not affected: they always carry the published counts and flags.
@@ -17,7 +17,6 @@ import polars as pl
 
 from dashboard.i18n import t
 
-SUPPRESSED_TEXT = "<5"
 MISSING_TEXT = "–"
 LOW_DENOMINATOR = "low_denominator"
 CAUTION = "caution"
@@ -29,14 +28,8 @@ FLAG_LABELS = {
 }
 
 
-def reason(row: dict) -> bool | str:
-    """What display functions take as `suppressed`: the suppression reason when the row
-    carries one ("primary" / "complementary"), else its `suppressed` flag."""
-    return row.get("suppression") or bool(row.get("suppressed"))
-
-
-def hidden_text(suppressed: bool | str | None) -> str:
-    return t("suppressed") if suppressed == "complementary" else SUPPRESSED_TEXT
+def hidden_text() -> str:
+    return t("suppressed")
 
 
 def flag_list(flags: str | None) -> list[str]:
@@ -48,7 +41,7 @@ def flag_text(flags: str | None) -> str:
     return "; ".join(t(FLAG_LABELS.get(flag, flag)) for flag in flag_list(flags))
 
 
-def is_hidden(suppressed: bool | str | None, flags: str | None) -> bool:
+def is_hidden(suppressed: bool | None, flags: str | None) -> bool:
     """Whether the value must not be drawn or printed."""
     return bool(suppressed) or LOW_DENOMINATOR in flag_list(flags)
 
@@ -64,19 +57,19 @@ def number(value: float | None, unit: str = "%", decimals: int = 1) -> str:
     return f"{value:,.{decimals}f}{suffix}"
 
 
-def count(value: float | None, suppressed: bool | str = False) -> str:
-    """A numerator or denominator: "<5" (or "suppressed") where suppression removed it."""
+def count(value: float | None, suppressed: bool = False) -> str:
+    """A numerator or denominator: "suppressed" where suppression removed it."""
     if _missing(value):
-        return hidden_text(suppressed) if suppressed else MISSING_TEXT
+        return hidden_text() if suppressed else MISSING_TEXT
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
 def value_text(
-    value: float | None, suppressed: bool | str | None, flags: str | None, unit: str = "%"
+    value: float | None, suppressed: bool | None, flags: str | None, unit: str = "%"
 ) -> str:
     """The value as a table cell or bar label shows it."""
     if suppressed:
-        return hidden_text(suppressed)
+        return hidden_text()
     if LOW_DENOMINATOR in flag_list(flags):
         return ""
     text = number(value, unit)
@@ -86,7 +79,7 @@ def value_text(
 
 
 def interval_text(
-    low: float | None, high: float | None, suppressed: bool | str | None, flags: str | None
+    low: float | None, high: float | None, suppressed: bool | None, flags: str | None
 ) -> str:
     if is_hidden(suppressed, flags) or _missing(low) or _missing(high):
         return ""
@@ -95,10 +88,9 @@ def interval_text(
 
 def with_display(frame: pl.DataFrame, unit: str = "%") -> pl.DataFrame:
     """Add `shown` (value, null when hidden), `label` (cell text) and `flag_label`."""
-    columns = [c for c in ("value", "suppressed", "suppression", "flags") if c in frame.columns]
-    records = frame.select(columns).to_dicts()
-    shown = [None if is_hidden(reason(r), r["flags"]) else r["value"] for r in records]
-    labels = [value_text(r["value"], reason(r), r["flags"], unit) for r in records]
+    records = frame.select("value", "suppressed", "flags").to_dicts()
+    shown = [None if is_hidden(r["suppressed"], r["flags"]) else r["value"] for r in records]
+    labels = [value_text(r["value"], r["suppressed"], r["flags"], unit) for r in records]
     flag_labels = [flag_text(r["flags"]) for r in records]
     return frame.with_columns(
         pl.Series("shown", shown, dtype=pl.Float64),

@@ -81,7 +81,7 @@ def empty_figure(message: str, height: int = 260) -> go.Figure:
 
 def _hidden_reason(row: Mapping) -> str:
     if row["suppressed"]:
-        return display.hidden_text(display.reason(row))
+        return display.hidden_text()
     return t("low denominator")
 
 
@@ -90,12 +90,12 @@ def _hover_rows(rows: Sequence[Mapping], unit: str) -> list[list[str]]:
     return [
         [
             row["org_unit_name"],
-            display.value_text(row["value"], display.reason(row), row["flags"], unit)
+            display.value_text(row["value"], row["suppressed"], row["flags"], unit)
             or t("not shown"),
-            display.interval_text(row["ci_low"], row["ci_high"], display.reason(row), row["flags"])
+            display.interval_text(row["ci_low"], row["ci_high"], row["suppressed"], row["flags"])
             or "–",
-            display.count(row["numerator"], display.reason(row)),
-            display.count(row["denominator"], display.reason(row)),
+            display.count(row["numerator"], row["suppressed"]),
+            display.count(row["denominator"], row["suppressed"]),
             display.flag_text(row["flags"]) or "–",
         ]
         for row in rows
@@ -432,7 +432,7 @@ def category_bar(
     plus, minus = _error_arrays(rows)
     names = [labels[c] for c in categories]
     # The value is printed under the category name: above the bar it would collide with
-    # the interval whisker. Hidden values print their reason ("<5", low denominator).
+    # the interval whisker. Hidden values print their reason (suppressed, low denominator).
     ticks = [
         f"{name}<br><b>{html.escape(r['label'] or _hidden_reason(r))}</b>"
         for name, r in zip(names, rows, strict=True)

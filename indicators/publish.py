@@ -12,6 +12,13 @@ Decisions:
   narrows down a hidden count.
 - The interval is computed for registry proportions only (the spec leaves it empty for
   administrative coverage, whose error is in the denominator).
+- `suppression` says why a row is hidden: "primary" when its own numerator or denominator
+  is 1..4 (so "<5" is true of it), "complementary" when it is hidden only to protect
+  another row (its counts may be large), "" when published. Showing the two apart tells
+  a reader more than `suppressed` does, and complementary suppression assumes hidden
+  cells look alike: a year cohort of 8 whose two hidden quarters both say "<5" is 4 + 4
+  (on the 60,000-child demo about 2,200 counts of 1..4 are pinned down so from a single
+  group). Public views should show one symbol for both; the reason is for audit.
 """
 
 from __future__ import annotations
@@ -22,15 +29,16 @@ import polars as pl
 
 from indicators import catalogue, config
 from indicators.intervals import wilson
-from indicators.suppression import suppress
+from indicators.suppression import is_small, suppress
 
 COLUMNS = [
     "indicator", "period", "org_unit", "org_unit_level", "adm1_code", "sex", "disability",
-    "numerator", "denominator", "value", "ci_low", "ci_high", "suppressed", "flags",
+    "numerator", "denominator", "value", "ci_low", "ci_high", "suppressed", "suppression", "flags",
     "source", "as_of", "definition_version",
 ]
 SORT_KEYS = ["indicator", "period", "org_unit_level", "org_unit", "sex", "disability"]
 FLAG_ORDER = ("low_denominator", "caution", "over_100", "negative_dropout")
+PRIMARY, COMPLEMENTARY = "primary", "complementary"
 CI_SOURCES = frozenset({"registry"})
 
 
@@ -60,6 +68,17 @@ def _flags() -> pl.Expr:
     return pl.concat_str(parts, separator=";", ignore_nulls=True).fill_null("").alias("flags")
 
 
+def _reason() -> pl.Expr:
+    """Why a row is hidden, from its own (unmasked) counts: see the module docstring."""
+    own_small = is_small(pl.col("numerator")) | is_small(pl.col("denominator"))
+    return (
+        pl.when(~pl.col("num_hidden")).then(pl.lit(""))
+        .when(own_small).then(pl.lit(PRIMARY))
+        .otherwise(pl.lit(COMPLEMENTARY))
+        .alias("suppression")
+    )
+
+
 def publish(cube: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """The publishable rows of a cube: the warehouse's `indicator_values` minus load_run_id."""
     rows = _catalogue_columns(suppress(cube))
@@ -77,6 +96,7 @@ def publish(cube: pl.DataFrame, as_of: date) -> pl.DataFrame:
         pl.when(with_ci).then(low).alias("ci_low"),
         pl.when(with_ci).then(high).alias("ci_high"),
         pl.col("num_hidden").alias("suppressed"),
+        _reason(),
         pl.lit(as_of, pl.Date).alias("as_of"),
     )
     return rows.with_columns(_flags()).select(COLUMNS).sort(SORT_KEYS)

@@ -83,7 +83,7 @@ def _rows(indicator: str, period: str, unit: str) -> tuple[dict, pl.DataFrame]:
 
 
 def crosstab(frame: pl.DataFrame, unit: str) -> dbc.Table:
-    """Sex rows × disability columns; each cell is the value (or "<5" / the flag) and n."""
+    """Sex rows × disability columns; each cell is the value (or "suppressed" / the flag) and n."""
     cells = {(r["sex"], r["disability"]): r for r in frame.to_dicts()}
     sexes = {**selection.sex_labels(), "all": t("All")}
     disabilities = {**selection.disability_labels(), "all": t("All")}
@@ -91,10 +91,10 @@ def crosstab(frame: pl.DataFrame, unit: str) -> dbc.Table:
     def cell(row: dict | None) -> object:
         if row is None:
             return display.MISSING_TEXT
-        text = display.value_text(row["value"], display.reason(row), row["flags"], unit)
+        text = display.value_text(row["value"], row["suppressed"], row["flags"], unit)
         if not text:
             text = t("low denominator")
-        n = display.count(row["denominator"], display.reason(row))
+        n = display.count(row["denominator"], row["suppressed"])
         size = html.Small(t("n = {n}").format(n=n), className="text-muted")
         return [html.Span(text), html.Br(), size]
 

@@ -54,7 +54,7 @@ def cohort_of(url: str) -> str | None:
 
 def _detail(row: dict) -> str:
     interval = display.interval_text(
-        row["ci_low"], row["ci_high"], display.reason(row), row["flags"]
+        row["ci_low"], row["ci_high"], row["suppressed"], row["flags"]
     )
     return f"{t('95% interval')} {interval}" if interval else ""
 
@@ -68,11 +68,11 @@ def _cards(headline: pl.DataFrame, cohort: str) -> list[dbc.Col]:
     if zero is None:
         cards.append(ui.kpi_card(t("Zero-dose children"), display.MISSING_TEXT, t("No data")))
     else:
-        share = display.value_text(zero["value"], display.reason(zero), zero["flags"])
+        share = display.value_text(zero["value"], zero["suppressed"], zero["flags"])
         cards.append(
             ui.kpi_card(
                 t("Zero-dose children"),
-                display.count(zero["numerator"], display.reason(zero)),
+                display.count(zero["numerator"], zero["suppressed"]),
                 t("{share} of eligible children had no Penta1 by 12 months").format(
                     share=share or display.MISSING_TEXT
                 ),
@@ -87,7 +87,7 @@ def _cards(headline: pl.DataFrame, cohort: str) -> list[dbc.Col]:
 def _percent_card(row: dict | None, title: str) -> dbc.Card:
     if row is None:
         return ui.kpi_card(t(title), display.MISSING_TEXT, t("No data"))
-    value = display.value_text(row["value"], display.reason(row), row["flags"])
+    value = display.value_text(row["value"], row["suppressed"], row["flags"])
     return ui.kpi_card(
         t(title), value or display.MISSING_TEXT, _detail(row), display.flag_text(row["flags"])
     )

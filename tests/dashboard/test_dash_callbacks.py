@@ -196,13 +196,13 @@ def test_immunization_district_rows_follow_the_display_rules(tiny, geo_pack):
     }
     assert list(cells) == ["Baghdad", "Al-Adhamiya", "Al-Kadhmiyah", "Al-Karkh"]
     assert cells["Baghdad"][:5] == ["Baghdad", "90.0%", "87.1–92.3", "450", "500"]
-    # IQG08Q01, suppressed: "<5" for the value and the small numerator, no interval
-    assert cells["Al-Adhamiya"][1:4] == ["<5", "", "<5"]
+    # IQG08Q01, suppressed: the word for the value and the hidden numerator, no interval
+    assert cells["Al-Adhamiya"][1:4] == ["suppressed", "", "suppressed"]
     # IQG08Q02, low denominator: no value and no interval, only the flag (counts kept)
     assert cells["Al-Kadhmiyah"][1:] == ["", "", "15", "20", "Low denominator (<25)"]
     bar = response["imm-bar"]["figure"]["data"]
     assert bar[0]["x"] == [86.95652173913044, None, None]  # only Al-Karkh has a value drawn
-    assert [text.strip() for text in bar[1]["text"]] == ["<5", "low denominator"]
+    assert [text.strip() for text in bar[1]["text"]] == ["suppressed", "low denominator"]
 
 
 def test_immunization_selected_district_highlights_it_among_its_siblings(tiny, geo_pack):
@@ -272,7 +272,7 @@ def test_equity_sex_and_disability_side_by_side(tiny):
     sex = response["eq-sex-bar"]["figure"]
     assert sex["data"][0]["x"] == ["Female", "Male", "Sex unknown"]
     assert sex["data"][0]["y"] == [88.0, 92.6829268292683, None]
-    assert sex["layout"]["xaxis"]["ticktext"][2] == "Sex unknown<br><b>&lt;5</b>"
+    assert sex["layout"]["xaxis"]["ticktext"][2] == "Sex unknown<br><b>suppressed</b>"
     assert [t["name"] for t in sex["data"] if t.get("showlegend")] == ["All children: 90.0%"]
     disability = response["eq-disability-bar"]["figure"]
     assert disability["layout"]["xaxis"]["ticktext"][0] == "With disability<br><b>(66.7%)</b>"
@@ -282,7 +282,7 @@ def test_equity_crosstab_shows_published_cells_only(tiny):
     status, response = tiny.call("eq-sex-bar", EQ)
     table = texts(response["eq-crosstab"]["children"])
     assert "Female low denominator n = 14 90.9% n = 220 – 88.0% n = 250" in table
-    assert "Sex unknown – – – <5 n = <5" in table
+    assert "Sex unknown – – – suppressed n = suppressed" in table
 
 
 def test_equity_export_equals_the_query(tiny, tiny_url):

@@ -112,9 +112,9 @@ def test_ranked_bar_never_draws_hidden_values(places):
     assert [x for x in bar.x if x is not None] == [90.0, 80.0]
     assert bar.error_x.array[2] is None and bar.error_x.array[3] is None
     assert list(hidden.y) == ["Muthanna", "Najaf"]
-    assert [text.strip() for text in hidden.text] == ["low denominator", "<5"]
+    assert [text.strip() for text in hidden.text] == ["low denominator", "suppressed"]
     hover = [row[1] for row in hidden.customdata]
-    assert hover == ["not shown", "<5"]
+    assert hover == ["not shown", "suppressed"]
 
 
 def test_ranked_bar_lower_is_better_ranks_ascending_and_shows_reference(places):
@@ -252,7 +252,7 @@ def test_category_bar_orders_subgroups_with_patterns_and_labels():
     assert list(bar.marker.pattern.shape) == ["/", "", "."]
     assert bar.error_y.arrayminus[0] == pytest.approx(88.0 - 80.2)
     assert fig.layout.xaxis.ticktext[0] == "Female<br><b>88.0%</b>"
-    assert fig.layout.xaxis.ticktext[2] == "Unknown<br><b>&lt;5</b>"
+    assert fig.layout.xaxis.ticktext[2] == "Unknown<br><b>suppressed</b>"
     assert [t.name for t in fig.data if t.showlegend] == ["All children: 90.0%"]
 
 

@@ -10,7 +10,7 @@ import pytest
 from indicators import warehouse
 from indicators.cohort import cohort_cube
 from indicators.publish import COLUMNS, publish
-from indicators.suppression import suppress
+from indicators.suppression import is_small, suppress
 from tests.indicators.registry_builders import AS_OF, frames, make_cube, random_registry, units
 
 CASES = [  # each in its own period, so that no margin links them: (period, num, den)
@@ -39,6 +39,7 @@ def test_columns_are_the_warehouse_columns() -> None:
     assert result.columns == COLUMNS == expected
     assert result.schema["numerator"] == result.schema["denominator"] == pl.Float64
     assert result.schema["suppressed"] == pl.Boolean and result.schema["as_of"] == pl.Date
+    assert result.schema["suppression"] == pl.String
     assert result.schema["org_unit_level"] == pl.Int8
 
 
@@ -48,6 +49,7 @@ def test_low_denominator_keeps_value_and_interval(published: dict) -> None:
     assert row["ci_low"] == pytest.approx(49.016, abs=0.01)
     assert row["ci_high"] == pytest.approx(94.332, abs=0.01)
     assert row["flags"] == "low_denominator" and not row["suppressed"]
+    assert row["suppression"] == ""
     assert row["source"] == "registry" and row["definition_version"] == 1
     assert row["as_of"] == date(2024, 6, 30)
 
@@ -67,6 +69,22 @@ def test_suppressed_rows(published: dict) -> None:
         assert row["suppressed"], period
         assert (row["numerator"], row["value"], row["ci_low"], row["ci_high"]) == (None,) * 4
         assert (row["denominator"], row["flags"]) == (den, flags), period
+        assert row["suppression"] == "primary", period
+
+
+def test_suppression_reason_tells_primary_from_complementary() -> None:
+    """F = 3 is small (primary); U (37) is hidden only so that F cannot be recovered from
+    all - M - U: "<5" would be false of it, so it is "complementary"."""
+    cube = make_cube([
+        ("cov_bcg_12m", "2023", "IQ", sex, "all", num, den)
+        for sex, num, den in [("all", 50, 100), ("F", 3, 30), ("M", 10, 30), ("U", 37, 40)]
+    ])
+    rows = {r["sex"]: r for r in publish(cube, AS_OF).to_dicts()}
+    assert {sex: (r["suppressed"], r["suppression"]) for sex, r in rows.items()} == {
+        "all": (False, ""), "F": (True, "primary"), "M": (False, ""),
+        "U": (True, "complementary"),
+    }
+    assert rows["U"]["numerator"] is None and rows["U"]["denominator"] == 40.0
 
 
 def test_negative_dropout(published: dict) -> None:
@@ -90,6 +108,13 @@ def test_published_cohort_keeps_every_row_and_every_shown_count() -> None:
     joined = result.join(suppress(cube), on=keys, suffix="_cube")
     assert joined.height == cube.height
     assert (joined["suppressed"] == joined["num_hidden"]).all()
+    own_small = is_small(pl.col("numerator_cube")) | is_small(pl.col("denominator_cube"))
+    reasons = joined.select(
+        pl.when(~pl.col("suppressed")).then(pl.lit(""))
+        .when(own_small).then(pl.lit("primary")).otherwise(pl.lit("complementary"))
+    ).to_series()
+    assert (joined["suppression"] == reasons).all()
+    assert set(reasons) == {"", "primary", "complementary"}
     shown = joined.filter(~pl.col("suppressed"))
     assert (shown["numerator"] == shown["numerator_cube"].cast(pl.Float64)).all()
     expected = 100 * shown["numerator_cube"] / shown["denominator_cube"]

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
 
 from indicators.cohort import cohort_cube
 from indicators.publish import publish
-from indicators.suppression import SPEC_GROUPS, suppress
-from tests.indicators.registry_builders import AS_OF, make_cube, random_registry, units
+from indicators.suppression import SPEC_GROUPS, is_small, suppress
+from tests.indicators.registry_builders import (
+    AS_OF,
+    DISTRICTS,
+    child,
+    frames,
+    make_cube,
+    random_registry,
+    units,
+)
 
 KEY = ("indicator", "period", "org_unit", "sex", "disability")
 SHARED_12M_DEN = ("cov_bcg_12m", "cov_penta1_12m", "cov_penta3_12m", "cov_opv3_12m",
@@ -54,12 +64,14 @@ def test_same_rows_same_order_and_input_columns_kept() -> None:
 
 # ---- complementary, worked by hand ----------------------------------------------------------
 
-def test_sex_margin_hides_the_smallest_other_part() -> None:
+def test_sex_margin_gives_up_unknown_sex_before_a_smaller_male_count() -> None:
+    """F = 3 is small; U (37) is hidden rather than M (10): sex unknown is worth less to
+    users than M, whatever the counts (the old rule took the smallest count, M)."""
     cube = make_cube([
         ("cov_bcg_12m", "2023", "IQ", "all", "all", 50, 100),
-        ("cov_bcg_12m", "2023", "IQ", "F", "all", 3, 40),
-        ("cov_bcg_12m", "2023", "IQ", "M", "all", 30, 40),
-        ("cov_bcg_12m", "2023", "IQ", "U", "all", 17, 20),
+        ("cov_bcg_12m", "2023", "IQ", "F", "all", 3, 30),
+        ("cov_bcg_12m", "2023", "IQ", "M", "all", 10, 30),
+        ("cov_bcg_12m", "2023", "IQ", "U", "all", 37, 40),
     ])
     got = hidden(suppress(cube))
     assert [got[("cov_bcg_12m", "2023", "IQ", s, "all")] for s in ("all", "F", "M", "U")] == [
@@ -80,16 +92,70 @@ def test_small_denominator_hides_another_denominator_and_its_row() -> None:
     ]
 
 
-def test_non_zero_part_is_preferred_to_a_zero_part() -> None:
+def test_every_line_gives_up_the_same_category_so_the_hidden_cells_close() -> None:
+    """Sex x disability at one place and period (counts = denominators); U/yes = 2 is small.
+
+              yes   no   unknown   all
+      F        10   50      8       68
+      M        12   45      9       66     sex sizes over the cube: M 132 < F 136
+      U         2*   6      7       15
+      all      24  101     24      149
+
+    The U row gives up U/unknown (unknown is worth less than no); the yes and unknown
+    columns each give up M, the smaller sex, which closes the M row too: four cells,
+    {U, M} x {yes, unknown}. The old rule (the smallest count) took F/yes (10 < 12), U/no
+    (6 < 7), then F/unknown, M/no (45 < 50), U/unknown and M/unknown: seven cells."""
+    table = {("F", "yes"): 10, ("F", "no"): 50, ("F", "unknown"): 8, ("F", "all"): 68,
+             ("M", "yes"): 12, ("M", "no"): 45, ("M", "unknown"): 9, ("M", "all"): 66,
+             ("U", "yes"): 2, ("U", "no"): 6, ("U", "unknown"): 7, ("U", "all"): 15,
+             ("all", "yes"): 24, ("all", "no"): 101, ("all", "unknown"): 24, ("all", "all"): 149}
+    cube = make_cube([("cov_bcg_12m", "2023", "IQ", s, d, n, n) for (s, d), n in table.items()])
+    got = hidden(suppress(cube))
+    assert sorted(k[3:] for k, (n, _) in got.items() if n) == [
+        ("M", "unknown"), ("M", "yes"), ("U", "unknown"), ("U", "yes")
+    ]
+
+
+def test_a_cell_tied_to_its_total_counts_as_the_total() -> None:
+    """District denominators (sex all) of one governorate; Q01/unknown = 2 is small.
+
+                 no   unknown   all
+      IQG01Q01   38      2*      40
+      IQG01Q02   10      -       10     no unknown row: Q02/no is Q02/all
+      IQG01Q03   45      5       50
+      IQG01      93      7      100
+
+    Q01 gives up Q01/no. The `no` column of IQG01 then needs one more district: Q02 is
+    the smallest, but hiding Q02/no would hide the district total Q02/all with it, so
+    Q03/no goes, and Q03 gives up Q03/unknown (which the `unknown` column needed too).
+    The old rule took Q02/no (10), then Q02/all and Q01/all: seven cells, two of them
+    district totals."""
+    table = {"IQG01Q01": (38, 2, 40), "IQG01Q02": (10, None, 10), "IQG01Q03": (45, 5, 50),
+             "IQG01": (93, 7, 100)}
+    rows = [
+        ("cov_bcg_12m", "2023", org, "all", dis, count, count)
+        for org, counts in table.items()
+        for dis, count in zip(("no", "unknown", "all"), counts, strict=True)
+        if count is not None
+    ]
+    got = hidden(suppress(make_cube(rows)))
+    assert sorted(k[2:] for k, (n, _) in got.items() if n) == [
+        ("IQG01Q01", "all", "no"), ("IQG01Q01", "all", "unknown"),
+        ("IQG01Q03", "all", "no"), ("IQG01Q03", "all", "unknown"),
+    ]
+
+
+def test_two_hidden_denominators_of_one_need_a_third() -> None:
+    """F/yes and F/unknown have denominator 1. Both are hidden, but all - no = 2, and a
+    row exists only for a denominator of at least 1, so each is 1: F/no goes too."""
     cube = make_cube([
-        ("cov_bcg_12m", "2023", "IQ", "all", "all", 10, 50),
-        ("cov_bcg_12m", "2023", "IQ", "F", "all", 3, 20),
-        ("cov_bcg_12m", "2023", "IQ", "M", "all", 0, 20),
-        ("cov_bcg_12m", "2023", "IQ", "U", "all", 7, 10),
+        ("cov_bcg_12m", "2023", "IQ", "F", dis, num, den)
+        for dis, num, den in [("all", 10, 12), ("no", 9, 10), ("yes", 0, 1), ("unknown", 1, 1)]
     ])
     got = hidden(suppress(cube))
-    assert got[("cov_bcg_12m", "2023", "IQ", "M", "all")] == (False, False)
-    assert got[("cov_bcg_12m", "2023", "IQ", "U", "all")] == (True, False)
+    assert {k[4]: v for k, v in got.items()} == {
+        "all": (False, False), "no": (True, True), "yes": (True, True), "unknown": (True, True)
+    }
 
 
 def test_cascade_across_sex_and_geography() -> None:
@@ -144,7 +210,7 @@ def test_period_and_identity_groups_beyond_the_spec() -> None:
     # Penta1 (197 = 200 - 3) is hidden for zero-dose; drop-out = Penta1 - Penta3 then
     # already has two hidden cells, so Penta3 stays published.
     assert {k[:2] for k, (n, _) in strict.items() if n} == {
-        ("cov_bcg_12m", "2023Q1"), ("cov_bcg_12m", "2023Q2"),  # 5: smallest other quarter
+        ("cov_bcg_12m", "2023Q1"), ("cov_bcg_12m", "2023Q2"),  # equal quarters: first by key
         ("zero_dose_12m", "2022"), ("cov_penta1_12m", "2022"),
         ("dropout_penta1_penta3_12m", "2022"),
     }
@@ -180,6 +246,31 @@ def attack_groups(rows: list[dict], extra: bool) -> dict[tuple, list[dict]]:
         if extra:
             groups[("period", ind, per[:4], org, sex, dis)].append(r)
     return groups
+
+
+def _is_total(key: tuple, row: dict) -> bool:
+    kind = key[0]
+    if kind == "geo":
+        return row["org_unit"] == key[3]
+    if kind == "period":
+        return len(row["period"]) == 4
+    return row[kind] == "all"
+
+
+def floored_denominators(groups: dict[tuple, list[dict]]) -> list[tuple]:
+    """Groups whose published total leaves each hidden denominator at 1: a row exists only
+    for a denominator of at least 1, so hidden parts that sum to their number are all 1."""
+    bad = []
+    for key, members in groups.items():
+        totals = [m for m in members if _is_total(key, m)]
+        parts = [m for m in members if not _is_total(key, m)]
+        if len(totals) != 1 or totals[0]["denominator"] is None:
+            continue
+        hidden_parts = sum(p["denominator"] is None for p in parts)
+        rest = totals[0]["denominator"] - sum(p["denominator"] or 0 for p in parts)
+        if hidden_parts >= 2 and rest == hidden_parts:
+            bad.append(key)
+    return bad
 
 
 def _hidden_counts(members: list[dict]) -> tuple[int, int]:
@@ -218,10 +309,12 @@ def assert_safe(published: pl.DataFrame, extra: bool) -> None:
         assert r["suppressed"] == (r["numerator"] is None)
         if r["denominator"] is None:
             assert r["suppressed"]
-    for key, members in attack_groups(rows, extra).items():
+    groups = attack_groups(rows, extra)
+    for key, members in groups.items():
         hidden_num, hidden_den = _hidden_counts(members)
         assert hidden_num != 1, (key, members)
         assert hidden_den != 1, (key, members)
+    assert floored_denominators(groups) == []
     if extra:
         assert identity_violations(rows) == []
 
@@ -266,3 +359,73 @@ def test_dropout_hides_penta3_when_penta1_is_published() -> None:
         "dropout_penta1_penta3_12m", "cov_penta3_12m"  # 177 = 180 - 3: a part, not the total
     }
     assert not any(d for _, d in got.values())
+
+
+# ---- a realistic cube ------------------------------------------------------------------------
+
+SERIES = [["BCG"], ["PENTA1", "PENTA2", "PENTA3"], ["OPV1", "OPV2", "OPV3"], ["PCV3"],
+          ["MCV1", "MCV2"]]
+DUE_DAYS = {"BCG": 0, "PENTA1": 61, "PENTA2": 122, "PENTA3": 183, "OPV1": 61, "OPV2": 122,
+            "OPV3": 183, "PCV3": 183, "MCV1": 274, "MCV2": 548}
+
+
+def realistic_registry(seed: int, n: int) -> tuple[pl.DataFrame, ...]:
+    """Shares like a national registry's, unlike `random_registry`: sex unknown 0.5 %,
+    disability yes 4 % and unknown 3 %, districts of unequal size, and a dose of a series
+    only after the one before (so drop-out is small but not negative)."""
+    rng = random.Random(seed)
+    districts, weights = list(DISTRICTS), [30, 10, 25, 15, 5, 15]
+    children, doses = [], []
+    for number in range(n):
+        birth = date(2021, 1, 1) + timedelta(days=rng.randrange(3 * 365))
+        health_id = f"R{number:06d}"
+        disability = rng.choices(["yes", "no", "unknown"], [4, 93, 3])[0]
+        children.append(child(
+            health_id, birth, district=rng.choices(districts, weights)[0],
+            sex=rng.choices("FMU", [49.5, 50, 0.5])[0], disability=disability,
+            registered=birth + timedelta(days=int(rng.expovariate(1 / 12))),
+        ))
+        reach = 0.97 - 0.05 * (disability == "yes")
+        for series in SERIES:
+            for vaccine in series:
+                if rng.random() > reach:
+                    break
+                given = birth + timedelta(days=DUE_DAYS[vaccine] + int(rng.expovariate(1 / 30)))
+                if given <= AS_OF:
+                    doses.append((health_id, vaccine, given))
+    return frames(children, doses)
+
+
+@pytest.fixture(scope="module")
+def realistic() -> tuple[pl.DataFrame, pl.DataFrame]:
+    kids, given = realistic_registry(7, 20_000)
+    cube = cohort_cube(kids, given, AS_OF, units())
+    return cube, publish(cube, AS_OF)
+
+
+def test_realistic_cube_is_safe(realistic: tuple[pl.DataFrame, pl.DataFrame]) -> None:
+    assert_safe(realistic[1], extra=True)
+
+
+def test_key_national_rows_stay_published(realistic: tuple[pl.DataFrame, pl.DataFrame]) -> None:
+    """Every national `all` x `all` row is published, and most national F, M, yes and no
+    rows (the old smallest-count rule published 61 % of national F/M rows of this cube).
+    A year row among them is hidden only when a small count of its own line forced it:
+    e.g. zero-dose U = 3 makes one of zero-dose F, M or all go, and Penta1 with it."""
+    cube, published = realistic
+    national = published.filter(pl.col("org_unit_level") == 0)
+    sex, dis = pl.col("sex"), pl.col("disability")
+    assert not national.filter((sex == "all") & (dis == "all"))["suppressed"].any()
+    female_male = national.filter(sex.is_in(["F", "M"]) & (dis == "all"))
+    assert female_male["suppressed"].mean() <= 0.25
+    yes_no = national.filter((sex == "all") & dis.is_in(["yes", "no"]))
+    assert yes_no["suppressed"].mean() <= 0.15
+    small = set(cube.filter(is_small(pl.col("numerator")) | is_small(pl.col("denominator")))
+                .select(*KEY).iter_rows())
+    chain = ("zero_dose_12m", "cov_penta1_12m", "cov_penta3_12m", "dropout_penta1_penta3_12m")
+    yearly = pl.concat([female_male, yes_no]).filter(pl.col("period").str.len_chars() == 4)
+    for row in yearly.filter("suppressed").iter_rows(named=True):
+        related = chain if row["indicator"] in chain else (row["indicator"],)
+        line = [("U", row["disability"]), (row["sex"], "unknown"), (row["sex"], "yes")]
+        assert any((code, row["period"], "IQ", *cell) in small
+                   for code in related for cell in line), row
