@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-import polars as pl
 from dash import Input, Output, State, html, no_update
 
-from dashboard import auth, exports, figures, filters, geo, ids, selection, wiring
+from dashboard import auth, exports, figures, filters, ids, maps, selection, wiring
 from dashboard import components as ui
 from dashboard.i18n import t
-from dashboard.routes import GEOJSON_URLS
 from dashboard.session import current_scope, warehouse_url
-from indicators import geography, queries
+from indicators import queries
 
 dash.register_page(
     __name__,
@@ -165,40 +163,11 @@ def update(indicator: str, period: str | None, unit: str, sex: str, disability: 
         reference=reference,
         favourable=meta["favourable"],
     )
-    map_figure, note = _map(children, area, units, meta, highlight)
+    map_figure, note = maps.indicator_map(
+        children, units, area["level"] + 1, meta, highlight=highlight, revision=area["code"]
+    )
     table = ui.values_table(rows, unit=meta["unit"], highlight=highlight, first=area["code"])
     return title, map_figure, note, bar, table
-
-
-def _map(
-    children: pl.DataFrame, area: dict, units: pl.DataFrame, meta: dict, highlight: str | None
-):
-    level = area["level"] + 1
-    if geo.has_boundaries():
-        framing = geo.view(children["org_unit"].to_list(), level)
-        center, zoom = framing if framing else (None, None)
-        figure = figures.choropleth_map(
-            children,
-            geojson_url=dash.get_relative_path(GEOJSON_URLS[level]),
-            level=level,
-            center=center,
-            zoom=zoom,
-            unit=meta["unit"],
-            favourable=meta["favourable"],
-            highlight=highlight,
-            revision=area["code"],
-        )
-        return figure, ui.map_footer(ui.grey_note(), geography.ATTRIBUTION)
-    if level == 1:
-        located = children.join(
-            units.select("code", "lat", "lon"), left_on="org_unit", right_on="code", how="left"
-        )
-        return (
-            figures.centroid_map(located, unit=meta["unit"], favourable=meta["favourable"]),
-            ui.no_pack_note(),
-        )
-    message = t("District maps need the boundary pack (MIZAN_GEO_DIR).")
-    return figures.empty_figure(message), message
 
 
 @callbacks(

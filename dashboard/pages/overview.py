@@ -11,10 +11,9 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from dashboard import auth, display, exports, figures, geo, ids, selection, wiring
+from dashboard import auth, display, exports, figures, ids, maps, selection, wiring
 from dashboard import components as ui
 from dashboard.i18n import t
-from dashboard.routes import GEOJSON_URLS
 from dashboard.session import current_scope, warehouse_url
 from indicators import geography, queries
 
@@ -53,9 +52,7 @@ def cohort_of(url: str) -> str | None:
 
 
 def _detail(row: dict) -> str:
-    interval = display.interval_text(
-        row["ci_low"], row["ci_high"], row["suppressed"], row["flags"]
-    )
+    interval = display.interval_text(row["ci_low"], row["ci_high"], row["suppressed"], row["flags"])
     return f"{t('95% interval')} {interval}" if interval else ""
 
 
@@ -236,27 +233,12 @@ def update_map(indicator: str, place: str | None, cohort: str):
     title = f"{t(meta['name_en'])} · {area['name_en'] if area['level'] else t('Iraq')} · {cohort}"
     back = {"display": "inline-block"} if place else {"display": "none"}
     level = area["level"] + 1
-    if geo.has_boundaries():
-        framing = geo.view(children["org_unit"].to_list(), level)
-        center, zoom = framing if framing else (None, None)
-        figure = figures.choropleth_map(
-            children,
-            geojson_url=dash.get_relative_path(GEOJSON_URLS[level]),
-            level=level,
-            center=center,
-            zoom=zoom,
-            unit=meta["unit"],
-            favourable=meta["favourable"],
-            revision=f"{area['code']}",
-        )
-        hint = t("Click a governorate to see its districts.") if level == 1 else ""
-        return figure, title, ui.map_footer(hint, ui.grey_note(), geography.ATTRIBUTION), back
+    hint = t("Click a governorate to see its districts.") if level == 1 else ""
     units = queries.org_units(current_scope(), warehouse_url())
-    located = children.join(
-        units.select("code", "lat", "lon"), left_on="org_unit", right_on="code", how="left"
+    figure, notes = maps.indicator_map(
+        children, units, level, meta, hint=hint, revision=f"{area['code']}"
     )
-    figure = figures.centroid_map(located, unit=meta["unit"], favourable=meta["favourable"])
-    return figure, title, ui.no_pack_note(), back
+    return figure, title, notes, back
 
 
 @callbacks(
