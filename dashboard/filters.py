@@ -28,7 +28,7 @@ def indicator_period_place(
         indicator = (
             selection.HEADLINE_INDICATOR if selection.HEADLINE_INDICATOR in codes else fallback
         )
-    periods = queries.periods(scope, indicator, url) if indicator else []
+    period_options, period = period_choices(url, indicator, query.get("period"))
     units = queries.org_units(scope, url)
     unit = selection.unit_row(units, selection.visible_unit(scope, query.get("org_unit")))
     return [
@@ -36,12 +36,21 @@ def indicator_period_place(
         ui.dropdown(
             period_id,
             t("Birth cohort / period"),
-            selection.period_options(periods),
-            selection.default_period(
-                periods,
-                query.get("period"),
-                queries.latest_complete_cohort(scope, indicator, url) if indicator else None,
-            ),
+            period_options,
+            period,
         ),
         ui.dropdown(unit_id, t("Place"), selection.org_unit_options(units), unit["code"]),
     ]
+
+
+def period_choices(
+    url: str, indicator: str | None, current: str | None
+) -> tuple[list[dict[str, str]], str | None]:
+    """Period options of an indicator (newest first) and the one to select: the user's,
+    else the latest complete cohort."""
+    if not indicator:
+        return [], None
+    scope = current_scope()
+    periods = queries.periods(scope, indicator, url)
+    complete = queries.latest_complete_cohort(scope, indicator, url)
+    return selection.period_options(periods), selection.default_period(periods, current, complete)

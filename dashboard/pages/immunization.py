@@ -97,10 +97,7 @@ def _rows(indicator: str, period: str, unit: str, sex: str, disability: str):
     prevent_initial_call=True,
 )
 def periods_for(indicator: str, current: str | None):
-    scope, url = current_scope(), warehouse_url()
-    periods = queries.periods(scope, indicator, url)
-    complete = queries.latest_complete_cohort(scope, indicator, url)
-    return selection.period_options(periods), selection.default_period(periods, current, complete)
+    return filters.period_choices(warehouse_url(), indicator, current)
 
 
 @callbacks(
