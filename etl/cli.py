@@ -104,10 +104,10 @@ def cmd_generate(args: argparse.Namespace) -> None:
 
 
 def cmd_load(args: argparse.Namespace) -> None:
-    from etl.load import load_registry
+    from etl.load import LOAD_STEPS, load_registry
     from etl.progress import Progress
 
-    result = load_registry(args.registry, args.db, args.as_of, Progress(4))
+    result = load_registry(args.registry, args.db, args.as_of, Progress(LOAD_STEPS))
     extract = result.extract
     origin = {"data": " (latest date found in the files)"}.get(extract.as_of_origin, "")
     print(f"as of {extract.as_of}{origin}, source: {extract.source}")
@@ -152,7 +152,7 @@ def cmd_export(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     """Used by `make run`: first start generates and loads demo data, later starts reuse it."""
     from etl.generate import generate
-    from etl.load import load_registry
+    from etl.load import LOAD_STEPS, load_registry
     from etl.progress import Progress
     from indicators import accounts, queries
 
@@ -164,7 +164,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         out = config.demo_dir()
         print(f"generating {config.demo_children():,} synthetic children in {out}")
         generate(out, children=config.demo_children(), seed=1, fmt="csv")
-        result = load_registry(out, args.db, None, Progress(4))
+        result = load_registry(out, args.db, None, Progress(LOAD_STEPS))
         print(f"demo data loaded (run {result.run_id}, as of {result.extract.as_of})")
     accounts.ensure_demo_users(args.db, config.demo_password())
     names = ", ".join(name for name, _, _ in config.DEMO_USERS)

@@ -21,6 +21,8 @@ from indicators import warehouse as wh
 from indicators.cohort import cohort_cube
 from indicators.publish import publish
 
+LOAD_STEPS = 7  # the reader's four, then cube, publish and write
+
 
 class LoadError(Exception):
     """A load that cannot go on; its message is the one line the CLI prints."""
@@ -51,7 +53,7 @@ def load_registry(
     progress: Progress | None = None,
 ) -> LoadResult:
     """Load one registry export folder and rebuild every registry indicator from it."""
-    progress = progress or Progress(4, quiet=True)
+    progress = progress or Progress(LOAD_STEPS, quiet=True)
     engine = wh.engine(url)
     started = wh.now()
     try:
@@ -80,12 +82,11 @@ def _load(
     started: datetime,
     run_id: int,
 ) -> tuple[RegistryExtract, pl.DataFrame]:
-    with progress.step("reading and validating the registry export"):
-        extract = read_registry(folder, as_of)
+    extract = read_registry(folder, as_of, progress)
     with progress.step("building the indicator cube"):
         districts = extract.children.get_column("adm2_code").unique().to_list()
         units = geography.org_units(districts)
-        cube = cohort_cube(extract.children, extract.vaccinations, extract.as_of, units)
+        cube = cohort_cube(extract.children, extract.doses, extract.as_of, units)
     with progress.step("suppressing small cells and computing intervals"):
         values = publish(cube, extract.as_of)
     with progress.step("writing the warehouse"):

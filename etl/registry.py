@@ -33,7 +33,10 @@ Decisions the spec leaves open:
   names the file ("children.csv").
 
 Scale: a national extract is about 5.5 M children and 60 M doses, so every check is a polars
-expression over whole columns (no Python loop over rows); only rejected rows are serialised.
+expression over whole columns (no Python loop over rows). The doses are read, checked and
+linked to their child in one streaming pass that keeps a few compact columns (`doses`), so
+the raw file is never in memory whole (Parquet; a CSV is read whole first), and only
+rejected rows are read again and serialised.
 """
 
 from __future__ import annotations
@@ -47,8 +50,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
+from etl.progress import Progress
 from etl.schedule import dose_codes
 from indicators import geography
 
@@ -148,10 +153,15 @@ class FileAccount:
 
 @dataclass
 class RegistryExtract:
-    """The validated content of one registry export folder, plus what the run report needs."""
+    """The validated content of one registry export folder, plus what the run report needs.
+
+    `doses` holds the loaded doses compactly (their file line, the child's row in
+    `children`, the dose code as an Enum, the date and the facility as a Categorical): at
+    60 M doses, repeating each child's health_id as text would cost gigabytes.
+    """
 
     children: pl.DataFrame
-    vaccinations: pl.DataFrame
+    doses: pl.DataFrame
     rejects: pl.DataFrame
     accounts: dict[str, FileAccount]
     as_of: datetime.date
@@ -159,6 +169,20 @@ class RegistryExtract:
     source: str
     inputs: list[dict[str, Any]]
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def vaccinations(self) -> pl.DataFrame:
+        """The loaded doses in VACCINATIONS_SCHEMA and file order (for small extracts)."""
+        doses = self.doses.sort("line")
+        return pl.DataFrame(
+            {
+                "health_id": self.children["health_id"].gather(doses["child_index"]),
+                "vaccine": doses["vaccine"].cast(pl.String),
+                "dose_date": doses["dose_date"],
+                "facility_id": doses["facility_id"].cast(pl.String),
+            },
+            schema=VACCINATIONS_SCHEMA,
+        )
 
 
 @dataclass(frozen=True)
@@ -169,13 +193,19 @@ class _Manifest:
 
 @dataclass(frozen=True)
 class _Source:
-    """One input file as read: its columns renamed to their normalised names."""
+    """One input file, as a lazy frame whose columns carry their normalised names.
+
+    Parquet is scanned (read in streaming batches, only the columns a step needs); CSV is
+    read whole first, because a row with more fields than the header must be found before
+    any rule runs.
+    """
 
     table: str
     path: Path
-    raw: pl.DataFrame
+    frame: pl.LazyFrame
+    schema: pl.Schema
     first_line: int
-    ragged: pl.Series | None = None  # rows that had more fields than the header
+    ragged_lines: tuple[int, ...] = ()  # CSV lines with more fields than the header
 
     @property
     def name(self) -> str:
@@ -183,29 +213,40 @@ class _Source:
 
     @property
     def ignored(self) -> list[str]:
-        return [column for column in self.raw.columns if column not in SCHEMAS[self.table]]
+        return [column for column in self.schema if column not in SCHEMAS[self.table]]
 
 
-def read_registry(folder: Path, as_of: datetime.date | None = None) -> RegistryExtract:
-    """Read and validate a registry export folder (see the module docstring for the rules)."""
+def read_registry(
+    folder: Path, as_of: datetime.date | None = None, progress: Progress | None = None
+) -> RegistryExtract:
+    """Read and validate a registry export folder (see the module docstring for the rules).
+
+    `progress` gets one step per stage: children, doses (read, checked and linked to their
+    child in one streaming pass), duplicates and rejects.
+    """
+    progress = progress or Progress(4, quiet=True)
     folder = Path(folder)
     if not folder.is_dir():
         raise RegistryError(f"{folder}: registry folder not found")
     manifest = _read_manifest(folder / MANIFEST_FILE)
     children_src = _read_source(folder, CHILDREN)
     doses_src = _read_source(folder, VACCINATIONS)
-    kids, doses = _normalise(children_src), _normalise(doses_src)
-    as_of, origin = _resolve_as_of(as_of, manifest, (children_src, kids), (doses_src, doses))
-    kids = _collect(children_src, _with_rule(kids, _children_checks(as_of)))
-    children, rejected_ids = _split_children(kids)
-    doses = _with_rule(_with_child(doses, children, rejected_ids), _dose_checks(as_of))
-    doses = _collect(doses_src, _with_duplicate(doses))
-
+    as_of, origin = _resolve_as_of(as_of, manifest, children_src, doses_src)
+    with progress.step("reading and checking children"):
+        kids = _collect(children_src, _with_rule(_normalise(children_src), _children_checks(as_of)))
+        children, lookup = _split_children(kids)
+    with progress.step("reading, checking and linking doses"):
+        doses = _checked_doses(doses_src, lookup, as_of)
+        del lookup
+    with progress.step("finding duplicate doses"):
+        doses = doses.with_columns(duplicate=_duplicates(doses, children.height))
+    with progress.step("collecting rejected rows"):
+        rejects = pl.concat([_rejects(children_src, kids), _rejects(doses_src, doses)])
     read = [children_src, doses_src]
     return RegistryExtract(
         children=children,
-        vaccinations=_loaded_doses(doses),
-        rejects=pl.concat([_rejects(children_src, kids), _rejects(doses_src, doses)]),
+        doses=_loaded_doses(doses),
+        rejects=rejects,
         accounts={CHILDREN: _account(kids), VACCINATIONS: _account(doses)},
         as_of=as_of,
         as_of_origin=origin,
@@ -275,20 +316,34 @@ def _locate(folder: Path, table: str) -> Path:
 
 def _read_source(folder: Path, table: str) -> _Source:
     path = _locate(folder, table)
-    csv = path.suffix == ".csv"
-    raw, ragged = _read_csv(path) if csv else (_read_parquet(path), None)
-    raw = _normalise_names(raw, path.name)
-    for column in REQUIRED_COLUMNS[table]:
-        if column not in raw.columns:
-            raise RegistryError(f"{path.name}: required column '{column}' is missing")
-    return _Source(table=table, path=path, raw=raw, first_line=2 if csv else 1, ragged=ragged)
-
-
-def _read_csv(path: Path) -> tuple[pl.DataFrame, pl.Series | None]:
-    """Every column as text, exactly as written (polars drops a UTF-8 BOM itself), and
-    which rows had more fields than the header (None when all fit)."""
+    if path.suffix == ".csv":
+        raw, ragged = _read_csv(path)
+        frame, first_line = raw.lazy(), 2
+    else:
+        frame, ragged, first_line = _scan_parquet(path), (), 1
     try:
-        return _polars_csv(path, ragged=False), None
+        schema = frame.collect_schema()
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise RegistryError(f"{path.name}: cannot be read ({_first_line(error)})") from error
+    names = _normalised_names(list(schema), path.name)
+    frame = frame.rename(dict(zip(schema, names, strict=True)))
+    for column in REQUIRED_COLUMNS[table]:
+        if column not in names:
+            raise RegistryError(f"{path.name}: required column '{column}' is missing")
+    schema = pl.Schema(zip(names, schema.values(), strict=True))
+    return _Source(table, path, frame, schema, first_line, ragged)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _read_csv(path: Path) -> tuple[pl.DataFrame, tuple[int, ...]]:
+    """Every column as text, exactly as written (polars drops a UTF-8 BOM itself), and
+    the lines of the rows with more fields than the header."""
+    try:
+        return _polars_csv(path, ragged=False), ()
     except RaggedRows:
         frame = _polars_csv(path, ragged=True)
         return frame, _overlong_records(path, frame.height)
@@ -304,8 +359,7 @@ def _polars_csv(path: Path, ragged: bool) -> pl.DataFrame:
             path, infer_schema=False, empty_string_is_null=False, truncate_ragged_lines=ragged
         )
     except (pl.exceptions.PolarsError, OSError) as error:
-        text = str(error)
-        reason = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+        text, reason = str(error), _first_line(error)
         if "more fields than defined" in text and not ragged:
             raise RaggedRows from error
         if "utf-8" in text.lower() or "utf8" in text.lower():
@@ -313,36 +367,36 @@ def _polars_csv(path: Path, ragged: bool) -> pl.DataFrame:
         raise RegistryError(f"{path.name}: cannot be read ({reason})") from error
 
 
-def _overlong_records(path: Path, rows: int) -> pl.Series:
-    """Flag the records longer than the header. Only broken files take this slow path; if
-    Python's csv module and polars disagree on the records, the file is refused whole."""
+def _overlong_records(path: Path, rows: int) -> tuple[int, ...]:
+    """The lines of the records longer than the header. Only broken files take this slow
+    path; if Python's csv module and polars disagree on the records, the file is refused."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             records = [record for record in csv.reader(handle) if record]
     except (UnicodeDecodeError, csv.Error) as error:
         raise RegistryError(f"{path.name}: cannot be read ({error})") from error
     width = len(records[0]) if records else 0
-    flags = [len(record) > width for record in records[1:]]
-    if len(flags) != rows:
-        first = next((i + 2 for i, flag in enumerate(flags) if flag), "?")
+    lines = tuple(i + 2 for i, record in enumerate(records[1:]) if len(record) > width)
+    if len(records) - 1 != rows:
+        first = lines[0] if lines else "?"
         raise RegistryError(f"{path.name}: line {first} has more fields than the header")
-    return pl.Series("_ragged", flags, dtype=pl.Boolean)
+    return lines
 
 
-def _read_parquet(path: Path) -> pl.DataFrame:
+def _scan_parquet(path: Path) -> pl.LazyFrame:
     try:
-        return pl.read_parquet(path)
+        return pl.scan_parquet(path)
     except (pl.exceptions.PolarsError, OSError) as error:
-        raise RegistryError(f"{path.name}: cannot be read ({error})") from error
+        raise RegistryError(f"{path.name}: cannot be read ({_first_line(error)})") from error
 
 
-def _normalise_names(raw: pl.DataFrame, file: str) -> pl.DataFrame:
+def _normalised_names(names: list[str], file: str) -> list[str]:
     """Trimmed lower-case column names, so `  Health_ID ` matches `health_id`."""
-    names = [name.lstrip("\ufeff").strip().lower() for name in raw.columns]
-    repeated = sorted({name for name in names if names.count(name) > 1})
+    normalised = [name.lstrip("\ufeff").strip().lower() for name in names]
+    repeated = sorted({name for name in normalised if normalised.count(name) > 1})
     if repeated:
         raise RegistryError(f"{file}: column '{repeated[0]}' appears more than once")
-    return raw.rename(dict(zip(raw.columns, names, strict=True)))
+    return normalised
 
 
 def _present(path: Path) -> list[Path]:
@@ -368,9 +422,7 @@ def _normalise(source: _Source) -> pl.LazyFrame:
     Date columns come with `<name>_given` (the cell was not empty), so that a missing date
     and an invalid one can be told apart. Lazy, so that it fuses with the rules into one pass.
     """
-    exprs = [(pl.int_range(pl.len(), dtype=pl.Int64) + source.first_line).alias("line")]
-    ragged = source.ragged if source.ragged is not None else False
-    exprs.append(pl.lit(ragged, dtype=pl.Boolean).alias("_ragged"))
+    exprs = [pl.col("line"), pl.col("line").is_in(source.ragged_lines).alias("_ragged")]
     for column, dtype in SCHEMAS[source.table].items():
         if dtype == pl.Date:
             parsed, given = _date(source, column)
@@ -379,15 +431,20 @@ def _normalise(source: _Source) -> pl.LazyFrame:
             exprs.append(_text(source, column).str.to_uppercase().alias(column))
         else:
             exprs.append(_text(source, column).alias(column))
-    return source.raw.lazy().select(exprs)
+    return _numbered(source).select(exprs)
+
+
+def _numbered(source: _Source) -> pl.LazyFrame:
+    """The file with its line numbers (UInt32, enough for 4 billion rows)."""
+    return source.frame.with_row_index("line", offset=source.first_line)
 
 
 def _text(source: _Source, column: str) -> pl.Expr:
     """Trimmed text, null when empty or when the (optional) column is absent."""
-    if column not in source.raw.columns:
+    if column not in source.schema:
         return pl.lit(None, dtype=pl.String)
     value = pl.col(column)
-    if source.raw.schema[column] != pl.String:
+    if source.schema[column] != pl.String:
         value = value.cast(pl.String)
     trimmed = value.str.strip_chars()
     return pl.when(trimmed != "").then(trimmed)
@@ -395,7 +452,7 @@ def _text(source: _Source, column: str) -> pl.Expr:
 
 def _date(source: _Source, column: str) -> tuple[pl.Expr, pl.Expr]:
     """(parsed date or null, cell given). Typed Parquet dates are used as they are."""
-    dtype = source.raw.schema.get(column)
+    dtype = source.schema.get(column)
     if dtype == pl.Date:
         return pl.col(column), pl.col(column).is_not_null()
     if isinstance(dtype, pl.Datetime):
@@ -406,21 +463,25 @@ def _date(source: _Source, column: str) -> tuple[pl.Expr, pl.Expr]:
     return parsed, text.is_not_null()
 
 
-def _collect(source: _Source, frame: pl.LazyFrame) -> pl.DataFrame:
-    """Collect, blaming the file if polars cannot convert one of its columns."""
+def _collect(source: _Source, frame: pl.LazyFrame, streaming: bool = False) -> pl.DataFrame:
+    """Collect, blaming the file if polars cannot read it or convert one of its columns.
+
+    Streaming reads a scanned Parquet file batch by batch, so the raw doses never sit in
+    memory whole; the children use the default engine, whose row order the
+    `health_id_duplicate` rule relies on.
+    """
     try:
-        return frame.collect()
-    except pl.exceptions.PolarsError as error:
-        raise RegistryError(f"{source.name}: cannot be read ({error})") from error
+        return frame.collect(engine="streaming" if streaming else "auto")
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise RegistryError(f"{source.name}: cannot be read ({_first_line(error)})") from error
 
 
 def _resolve_as_of(
-    option: datetime.date | None, manifest: _Manifest, *tables: tuple[_Source, pl.LazyFrame]
+    option: datetime.date | None, manifest: _Manifest, *sources: _Source
 ) -> tuple[datetime.date, str]:
     """The as-of date and where it came from: option, manifest, else the latest date seen.
 
-    Only the date columns are computed for the latter (projection pushdown), before the
-    rules, which need the date.
+    Only the date columns are read for the latter, before the rules, which need the date.
     """
     if option is not None:
         is_datetime = isinstance(option, datetime.datetime)
@@ -428,12 +489,13 @@ def _resolve_as_of(
     if manifest.as_of is not None:
         return manifest.as_of, "manifest"
     latest: list[datetime.date] = []
-    for source, frame in tables:
+    for source in sources:
         dates = [c for c, dtype in SCHEMAS[source.table].items() if dtype == pl.Date]
-        found = _collect(source, frame.select(pl.max_horizontal(pl.col(dates).max())))
+        latest_date = pl.max_horizontal(pl.col(dates).max())
+        found = _collect(source, _normalise(source).select(latest_date), streaming=True)
         latest += [d for d in found.to_series() if d is not None]
     if not latest:
-        folder = tables[0][0].path.parent
+        folder = sources[0].path.parent
         raise RegistryError(
             f"{folder}: no valid date in the files to take as_of from; give it as an option "
             f"or in {MANIFEST_FILE}"
@@ -506,8 +568,13 @@ def _district_parent(adm2: pl.Expr) -> pl.Expr:
     return pl.when(parent.is_in(sorted(geography.governorate_codes()))).then(parent)
 
 
-def _split_children(kids: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
-    """The loaded children in CHILDREN_SCHEMA, and the ids seen only on rejected rows."""
+def _split_children(kids: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The loaded children in CHILDREN_SCHEMA, and the lookup the doses are linked through.
+
+    The lookup maps each health_id to `child_index` (the child's row in the loaded
+    children), `child_birth_date` and `child_loaded`: False for an id seen only on
+    rejected rows, so that its doses are rejected as `child_rejected`, not `unknown_child`.
+    """
     loaded = kids.filter(pl.col("rule").is_null()).select(
         pl.col("health_id"),
         pl.col("birth_date"),
@@ -519,7 +586,21 @@ def _split_children(kids: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     )
     rejected = kids.filter(pl.col("rule").is_not_null() & pl.col("health_id").is_not_null())
     only_rejected = rejected.select("health_id").unique().join(loaded, on="health_id", how="anti")
-    return loaded.cast(CHILDREN_SCHEMA), only_rejected["health_id"]
+    lookup = pl.concat([
+        loaded.select(
+            "health_id",
+            pl.int_range(pl.len(), dtype=pl.Int32).alias("child_index"),
+            pl.col("birth_date").alias("child_birth_date"),
+            pl.lit(True).alias("child_loaded"),
+        ),
+        only_rejected.select(
+            "health_id",
+            pl.lit(None, dtype=pl.Int32).alias("child_index"),
+            pl.lit(None, dtype=pl.Date).alias("child_birth_date"),
+            pl.lit(False).alias("child_loaded"),
+        ),
+    ])
+    return loaded.cast(CHILDREN_SCHEMA), lookup
 
 
 def _mapped(column: str, values: dict[str, str], unknown: str) -> pl.Expr:
@@ -527,32 +608,29 @@ def _mapped(column: str, values: dict[str, str], unknown: str) -> pl.Expr:
     return lowered.replace_strict(values, default=None, return_dtype=pl.String).fill_null(unknown)
 
 
-def _with_child(
-    doses: pl.DataFrame, children: pl.DataFrame, rejected_ids: pl.Series
-) -> pl.LazyFrame:
-    """Each dose with integer keys for its child and its dose code, and the child's birth date.
+def _dose_code() -> pl.Enum:
+    return pl.Enum(sorted(dose_codes()))
 
-    `child_index` is the child's row in the loaded children (null: the id is only on rejected
-    rows or on none), `child_loaded` tells those two apart (null: no child row at all), and
-    `vaccine_index` is the code's position in the schedule (null: not a schedule code).
+
+def _checked_doses(source: _Source, lookup: pl.DataFrame, as_of: datetime.date) -> pl.DataFrame:
+    """Every dose row, compact: line, child_index, vaccine (Enum, null when not a schedule
+    code), dose_date, facility_id (Categorical) and its first broken rule (Enum).
+
+    One streaming pass over the file does the trimming, date parsing, the join to the
+    child and every rule, so only these small columns are ever held for all 60 M rows.
     """
-    loaded = children.select(
-        "health_id",
-        pl.int_range(pl.len(), dtype=pl.Int64).alias("child_index"),
-        pl.col("birth_date").alias("child_birth_date"),
-        pl.lit(True).alias("child_loaded"),
+    code = pl.col("vaccine").cast(_dose_code(), strict=False).alias("vaccine_code")
+    frame = _normalise(source).join(lookup.lazy(), on="health_id", how="left")
+    frame = _with_rule(frame.with_columns(code), _dose_checks(as_of))
+    compact = frame.select(
+        "line",
+        "child_index",
+        pl.col("vaccine_code").alias("vaccine"),
+        "dose_date",
+        pl.col("facility_id").cast(pl.Categorical),
+        pl.col("rule").cast(pl.Enum(VACCINATIONS_RULES)),
     )
-    rejected = rejected_ids.to_frame().select(
-        "health_id",
-        pl.lit(None, dtype=pl.Int64).alias("child_index"),
-        pl.lit(None, dtype=pl.Date).alias("child_birth_date"),
-        pl.lit(False).alias("child_loaded"),
-    )
-    codes = {code: index for index, code in enumerate(sorted(dose_codes()))}
-    vaccine_index = pl.col("vaccine").replace_strict(codes, default=None, return_dtype=pl.Int64)
-    lookup = pl.concat([loaded, rejected]).lazy()
-    joined = doses.lazy().join(lookup, on="health_id", how="left", maintain_order="left")
-    return joined.with_columns(vaccine_index.alias("vaccine_index"))
+    return _collect(source, compact, streaming=True)
 
 
 def _dose_checks(as_of: datetime.date) -> list[tuple[str, pl.Expr]]:
@@ -562,7 +640,7 @@ def _dose_checks(as_of: datetime.date) -> list[tuple[str, pl.Expr]]:
         ("field_count", pl.col("_ragged")),  # more fields than the header
         ("health_id_missing", pl.col("health_id").is_null()),
         ("vaccine_missing", pl.col("vaccine").is_null()),
-        ("vaccine_unknown", pl.col("vaccine_index").is_null()),
+        ("vaccine_unknown", pl.col("vaccine_code").is_null()),
         ("dose_date_missing", ~pl.col("dose_date_given")),
         ("dose_date_invalid", dose.is_null()),
         ("child_rejected", ~loaded),
@@ -572,24 +650,37 @@ def _dose_checks(as_of: datetime.date) -> list[tuple[str, pl.Expr]]:
     ]
 
 
-def _with_duplicate(doses: pl.LazyFrame) -> pl.LazyFrame:
-    """Add `duplicate`: a valid dose repeating a (health_id, vaccine) pair, not the earliest.
+def _duplicates(doses: pl.DataFrame, children: int) -> pl.Series:
+    """`duplicate`: a valid dose repeating a (child, vaccine) pair, not the earliest one
+    (lowest line on ties).
 
-    Both the pair and the order are packed into integers, so that one window minimum over an
-    integer key finds the earliest dose (lowest line on ties) without sorting or hashing
-    strings: that is what keeps 60 M doses fast. `line` < 2**32 keeps the packing exact.
+    A bincount over integer pair keys finds the repeated pairs in one pass (no hashing or
+    sorting of 60 M rows); only the few rows of repeated pairs are then ranked.
     """
-    pair = pl.col("child_index") * len(dose_codes()) + pl.col("vaccine_index")
-    order = pl.col("dose_date").cast(pl.Int64) * 2**32 + pl.col("line")
-    rank = pl.when(pl.col("rule").is_null()).then(order)
-    duplicate = rank.is_not_null() & (rank != rank.min().over(pair))
-    kept = ["line", *VACCINATIONS_SCHEMA, "rule", "duplicate"]  # drop the lookup columns
-    return doses.with_columns(duplicate.alias("duplicate")).select(kept)
+    valid = doses["rule"].is_null().to_numpy()
+    duplicate = np.zeros(doses.height, dtype=bool)
+    if not valid.any():
+        return pl.Series("duplicate", duplicate)
+    codes = len(_dose_code().categories)
+    key_type = np.int32 if children * codes < 2**31 else np.int64
+    pair = doses["child_index"].fill_null(0).to_numpy().astype(key_type) * codes
+    pair += doses["vaccine"].to_physical().fill_null(0).to_numpy().astype(key_type)
+    counts = np.bincount(pair[valid], minlength=children * codes)
+    rows = np.flatnonzero(valid & (counts[pair] > 1))
+    del counts
+    if rows.size:
+        shared = doses[rows].select(
+            pl.Series(pair[rows]).alias("pair"),
+            (pl.col("dose_date").cast(pl.Int64) * 2**32 + pl.col("line")).alias("order"),
+        )
+        later = shared.select(pl.col("order") != pl.col("order").min().over("pair"))
+        duplicate[rows[later.to_series().to_numpy()]] = True
+    return pl.Series("duplicate", duplicate)
 
 
 def _loaded_doses(doses: pl.DataFrame) -> pl.DataFrame:
     kept = doses.filter(pl.col("rule").is_null() & ~pl.col("duplicate"))
-    return kept.select(list(VACCINATIONS_SCHEMA)).cast(VACCINATIONS_SCHEMA)
+    return kept.select("line", "child_index", "vaccine", "dose_date", "facility_id")
 
 
 # --- accounting and rejects ------------------------------------------------------------------
@@ -606,10 +697,16 @@ def _account(checked: pl.DataFrame) -> FileAccount:
 
 
 def _rejects(source: _Source, checked: pl.DataFrame) -> pl.DataFrame:
-    """The rejected rows of one file: file, line, rule and the raw row as JSON."""
-    mask = checked["rule"].is_not_null()
-    raw = source.raw.filter(mask).select(
-        pl.struct(pl.all().cast(pl.String)).struct.json_encode().alias("values")
+    """The rejected rows of one file: file, line, rule and the raw row as JSON, by line.
+
+    The raw rows are read again from the file, so that only rejected ones are ever held.
+    """
+    broken = checked.filter(pl.col("rule").is_not_null()).select(
+        "line", pl.col("rule").cast(pl.String)
     )
-    meta = checked.filter(mask).select(pl.lit(source.name).alias("file"), "line", "rule")
-    return pl.concat([meta, raw], how="horizontal").cast(REJECTS_SCHEMA)
+    if broken.is_empty():
+        return pl.DataFrame(schema=REJECTS_SCHEMA)
+    raw = pl.struct(pl.col(list(source.schema)).cast(pl.String)).struct.json_encode()
+    rows = _numbered(source).join(broken.lazy(), on="line", how="inner")
+    rows = rows.select(pl.lit(source.name).alias("file"), "line", "rule", raw.alias("values"))
+    return _collect(source, rows, streaming=True).sort("line").cast(REJECTS_SCHEMA)

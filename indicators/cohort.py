@@ -69,18 +69,22 @@ def _located_doses(kids: pl.DataFrame, vaccinations: pl.LazyFrame) -> pl.DataFra
     1970; a missing date never counts).
 
     With a `child_index` column (the child's row in `children`, which the loader has
-    already computed) no string is joined; otherwise the health_id is joined once.
+    already computed) no string is joined; otherwise the health_id is joined once. A
+    `child_index` next to a health_id is checked on a sample; without one (the registry
+    reader's compact doses) it is trusted.
     """
     columns = [
         pl.col("vaccine"),
         pl.col("dose_date").cast(pl.Int32).fill_null(np.iinfo(np.int32).max).alias("_day"),
     ]
-    if CHILD_INDEX not in vaccinations.collect_schema().names():
+    names = vaccinations.collect_schema().names()
+    if CHILD_INDEX not in names:
         row = pl.int_range(pl.len(), dtype=pl.Int64).alias("_child")
         index = kids.lazy().select("health_id", row)
         joined = vaccinations.join(index, on="health_id", how="inner")
         return joined.select("_child", *columns).collect()
-    _check_child_index(kids, vaccinations)
+    if "health_id" in names:
+        _check_child_index(kids, vaccinations)
     doses = vaccinations.select(pl.col(CHILD_INDEX).cast(pl.Int64).fill_null(-1), *columns)
     doses = doses.collect()
     given = doses[CHILD_INDEX].to_numpy()
