@@ -41,7 +41,6 @@ CUBE_SCHEMA = {
 }
 _GRAIN = ["gov", "district", "sex", "disability"]  # plus the period columns
 CHILD_INDEX = "child_index"  # optional vaccinations column: the child's row in `children`
-DOSE_CHUNK = 4_000_000
 CHILD_COLUMNS = ["health_id", "birth_date", "registration_date", "death_date", "sex",
                  "disability", "adm1_code", "adm2_code"]
 
@@ -64,39 +63,56 @@ def anniversary(age_months: int) -> pl.Expr:
     return pl.col("birth_date").dt.offset_by(f"{age_months}mo")
 
 
-def _located_doses(kids: pl.DataFrame, vaccinations: pl.LazyFrame) -> pl.DataFrame:
-    """Doses with `_child` (row of `kids`, -1 for none), `vaccine` and `_day` (days since
-    1970; a missing date never counts).
+def _located_doses(
+    kids: pl.DataFrame, vaccinations: pl.LazyFrame, vaccines: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The doses of `vaccines` given to a child of `kids`, as three aligned arrays: the
+    child's row in `kids`, the vaccine's position in `vaccines` and the day (days since
+    1970; a missing date is far in the future, so it never counts).
 
     With a `child_index` column (the child's row in `children`, which the loader has
     already computed) no string is joined; otherwise the health_id is joined once. A
     `child_index` next to a health_id is checked on a sample; without one (the registry
     reader's compact doses) it is trusted.
     """
-    columns = [
-        pl.col("vaccine"),
-        pl.col("dose_date").cast(pl.Int32).fill_null(np.iinfo(np.int32).max).alias("_day"),
-    ]
+    day = pl.col("dose_date").cast(pl.Int32).fill_null(np.iinfo(np.int32).max).alias("_day")
     names = vaccinations.collect_schema().names()
-    if CHILD_INDEX not in names:
+    if CHILD_INDEX in names and "health_id" in names:
+        _check_child_index(kids, vaccinations)
+    if CHILD_INDEX in names:
+        doses = vaccinations.select(CHILD_INDEX, "vaccine", day).collect()
+        child = _kid_rows(kids, doses[CHILD_INDEX].fill_null(-1).to_numpy())
+    else:
         row = pl.int_range(pl.len(), dtype=pl.Int64).alias("_child")
         index = kids.lazy().select("health_id", row)
         joined = vaccinations.join(index, on="health_id", how="inner")
-        return joined.select("_child", *columns).collect()
-    if "health_id" in names:
-        _check_child_index(kids, vaccinations)
-    doses = vaccinations.select(pl.col(CHILD_INDEX).cast(pl.Int64).fill_null(-1), *columns)
-    doses = doses.collect()
-    given = doses[CHILD_INDEX].to_numpy()
+        doses = joined.select("_child", "vaccine", day).collect()
+        child = doses["_child"].to_numpy()
+    number = _vaccine_numbers(doses["vaccine"], vaccines)
+    keep = (child >= 0) & (number >= 0)
+    return child[keep], number[keep], doses["_day"].to_numpy()[keep]
+
+
+def _kid_rows(kids: pl.DataFrame, given: np.ndarray) -> np.ndarray:
+    """Rows of `children` (as passed) -> rows of `kids` (-1: none, or a skipped child)."""
     inputs = kids["_input"].to_numpy()
     if inputs.size and inputs[-1] == inputs.size - 1:  # no child was skipped: same rows
-        child = np.where(given < kids.height, given, -1)
-    else:
-        size = max(int(given.max(initial=-1)), int(inputs.max(initial=0))) + 1
-        position = np.full(size, -1, dtype=np.int64)  # row in `children` -> row in `kids`
-        position[inputs] = np.arange(kids.height)
-        child = np.where(given >= 0, position[np.clip(given, 0, None)], -1)
-    return doses.with_columns(_child=pl.Series(child)).drop(CHILD_INDEX)
+        return np.where(given < kids.height, given, -1)
+    size = max(int(given.max(initial=-1)), int(inputs.max(initial=0))) + 1
+    position = np.full(size, -1, dtype=np.int64)
+    position[inputs] = np.arange(kids.height)
+    return np.where(given >= 0, position[np.clip(given, 0, None)], -1)
+
+
+def _vaccine_numbers(vaccine: pl.Series, vaccines: list[str]) -> np.ndarray:
+    """Each dose's position in `vaccines`, -1 for any other code. An Enum column (the
+    reader's) is mapped through its small category table, so no string is compared."""
+    if not isinstance(vaccine.dtype, pl.Enum):
+        vaccine = vaccine.cast(pl.Enum(vaccines), strict=False)
+        return vaccine.to_physical().cast(pl.Int16).fill_null(-1).to_numpy()
+    table = np.array([vaccines.index(c) if c in vaccines else -1 for c in vaccine.dtype.categories])
+    physical = vaccine.to_physical()
+    return np.where(physical.is_null().to_numpy(), -1, table[physical.fill_null(0).to_numpy()])
 
 
 def _check_child_index(kids: pl.DataFrame, vaccinations: pl.LazyFrame) -> None:
@@ -115,26 +131,25 @@ def _dose_flags(
 ) -> list[pl.Series]:
     """Per need (vaccine, age), per child (row of `kids`): was it given before that age?
 
-    Vectorised over chunks of doses (to bound memory): one string comparison per vaccine,
-    one gather per age, then a boolean scatter on the child rows per need. Setting True is
-    idempotent, so a repeated dose cannot double count, and a boolean array per need keeps
-    the random writes in cache.
+    Per vaccine, one integer compare selects its doses; per age, one gather of the child's
+    anniversary and a boolean scatter on the child rows. Setting True is idempotent, so a
+    repeated dose cannot double count, and a boolean array per need keeps the random writes
+    in cache.
     """
     if not needs:
         return []
-    hits = {need: np.zeros(kids.height, dtype=bool) for need in needs}
-    ages = sorted({age for _, age in needs})
+    vaccines = sorted({vaccine for vaccine, _ in needs})
+    child, number, day = _located_doses(kids, vaccinations, vaccines)
     due = {
-        age: kids.select(anniversary(age).cast(pl.Int32)).to_series().to_numpy() for age in ages
+        age: kids.select(anniversary(age).cast(pl.Int32)).to_series().to_numpy()
+        for age in sorted({age for _, age in needs})
     }
-    for chunk in _located_doses(kids, vaccinations).iter_slices(DOSE_CHUNK):
-        child, day = chunk["_child"].to_numpy(), chunk["_day"].to_numpy()
-        known = child >= 0
-        before = {age: known & (day < due[age][child]) for age in ages}
-        for vaccine in sorted({vaccine for vaccine, _ in needs}):
-            given = (chunk["vaccine"] == vaccine).fill_null(False).to_numpy()
-            for age in [at for name, at in needs if name == vaccine]:
-                hits[(vaccine, age)][child[given & before[age]]] = True
+    hits = {need: np.zeros(kids.height, dtype=bool) for need in needs}
+    for position, vaccine in enumerate(vaccines):
+        rows = np.flatnonzero(number == position)
+        children, days = child[rows], day[rows]
+        for age in [at for name, at in needs if name == vaccine]:
+            hits[(vaccine, age)][children[days < due[age][children]]] = True
     return [pl.Series(_has_column(*need), hit) for need, hit in hits.items()]
 
 
