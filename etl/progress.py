@@ -18,6 +18,7 @@ class Progress:
         self.stream = stream or sys.stderr
         self.quiet = quiet
         self.tty = self.stream.isatty()
+        self.timings: list[tuple[str, float]] = []  # (label, seconds) of each finished step
 
     def _write(self, text: str) -> None:
         if not self.quiet:
@@ -32,6 +33,7 @@ class Progress:
         started = time.perf_counter()
         yield
         elapsed = time.perf_counter() - started
+        self.timings.append((label, elapsed))
         self._write(("\r" if self.tty else "") + f"{prefix}: {elapsed:.1f} s\n")
 
     def bar(self, label: str, current: int, total: int, width: int = 30) -> None:

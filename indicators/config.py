@@ -49,9 +49,11 @@ def demo_children() -> int:
     return int(_env("MIZAN_DEMO_CHILDREN", "60000"))
 
 
-def cache_dir() -> Path:
-    """Shared query cache (a folder, so that several gunicorn workers share it)."""
-    return Path(_env("MIZAN_CACHE_DIR", str(var_dir() / "cache")))
+def cache_dir() -> Path | None:
+    """Shared query cache: a folder, so that the gunicorn workers of a machine share it;
+    `off` keeps only each process's own cache."""
+    value = _env("MIZAN_CACHE_DIR", str(var_dir() / "cache"))
+    return None if value.lower() == "off" else Path(value)
 
 
 def host() -> str:

@@ -1,20 +1,21 @@
 """The only code that reads the warehouse. Every function takes the caller's `Scope`.
 
-Results are small, already-published (suppressed) frames. They are memoised per data
-version: a new load changes the version, so cached answers can never outlive their data.
+Results are small, already-published (suppressed) frames. They are cached per data version
+(`indicators.cache`: in the process and in a folder the workers share): a new load changes
+the version, so cached answers can never outlive their data.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import date
-from functools import lru_cache
 
 import polars as pl
 import sqlalchemy as sa
 
 from indicators import catalogue as catalogue_module
 from indicators import warehouse as wh
+from indicators.cache import versioned
 from indicators.scope import Scope
 
 VALUE_SCHEMA = {
@@ -39,6 +40,7 @@ VALUE_SCHEMA = {
     "as_of": pl.Date,
     "definition_version": pl.Int32,
 }
+Version = tuple[int, str]  # see _stamp
 SORT_KEYS = ["indicator", "period", "org_unit_level", "org_unit", "sex", "disability"]
 
 
@@ -48,11 +50,22 @@ def _engine(url: str | None) -> sa.Engine:
 
 def data_version(url: str | None = None) -> int:
     """Id of the latest successful load (0 when nothing was ever loaded)."""
+    return _stamp(url)[0]
+
+
+def _stamp(url: str | None) -> Version:
+    """The cache version: the latest successful load's id and start time (a recreated
+    warehouse starts its ids at 1 again, its times differ)."""
+    runs = wh.load_runs
+    query = (
+        sa.select(runs.c.id, runs.c.started_at)
+        .where(runs.c.status == "succeeded")
+        .order_by(runs.c.id.desc())
+        .limit(1)
+    )
     with _engine(url).connect() as connection:
-        latest = connection.execute(
-            sa.select(sa.func.max(wh.load_runs.c.id)).where(wh.load_runs.c.status == "succeeded")
-        ).scalar()
-    return int(latest or 0)
+        latest = connection.execute(query).first()
+    return (int(latest.id), str(latest.started_at)) if latest else (0, "")
 
 
 def _scope_filter(scope: Scope, table: sa.Table = wh.indicator_values) -> sa.ColumnElement:
@@ -87,12 +100,12 @@ def indicator_values(
         disability,
         url,
     )
-    return _indicator_values(data_version(url), *key).clone()
+    return _indicator_values(_stamp(url), *key).clone()
 
 
-@lru_cache(maxsize=512)
+@versioned(maxsize=512)
 def _indicator_values(
-    _version: int,
+    _version: Version,
     scope: Scope,
     indicators: tuple[str, ...] | None,
     period: str | None,
@@ -150,11 +163,11 @@ def _indicator_values(
 
 def periods(scope: Scope, indicator: str, url: str | None = None) -> list[str]:
     """Periods that have data for an indicator, oldest first (years and quarters)."""
-    return list(_periods(data_version(url), scope, indicator, url))
+    return list(_periods(_stamp(url), scope, indicator, url))
 
 
-@lru_cache(maxsize=128)
-def _periods(_version: int, scope: Scope, indicator: str, url: str | None) -> tuple[str, ...]:
+@versioned(maxsize=128)
+def _periods(_version: Version, scope: Scope, indicator: str, url: str | None) -> tuple[str, ...]:
     v = wh.indicator_values
     query = (
         sa.select(v.c.period)
@@ -183,11 +196,11 @@ def latest_complete_cohort(scope: Scope, indicator: str, url: str | None = None)
 
 def org_units(scope: Scope, url: str | None = None) -> pl.DataFrame:
     """Org units the scope may see: code, level, parent, names and centroid."""
-    return _org_units(data_version(url), scope, url).clone()
+    return _org_units(_stamp(url), scope, url).clone()
 
 
-@lru_cache(maxsize=32)
-def _org_units(_version: int, scope: Scope, url: str | None) -> pl.DataFrame:
+@versioned(maxsize=32)
+def _org_units(_version: Version, scope: Scope, url: str | None) -> pl.DataFrame:
     units = wh.org_units
     query = sa.select(units).order_by(units.c.level, units.c.code)
     if scope.restricted:
@@ -208,11 +221,14 @@ def catalogue(url: str | None = None) -> pl.DataFrame:
 
 def latest_run(url: str | None = None) -> dict | None:
     """The latest successful load run (its as-of date, source and accounting)."""
-    version = data_version(url)
-    if not version:
+    return _latest_run(_stamp(url), url)
+
+
+@versioned(maxsize=8)
+def _latest_run(version: Version, url: str | None) -> dict | None:
+    if not version[0]:
         return None
-    runs = load_runs(url)
-    return runs.filter(pl.col("id") == version).to_dicts()[0]
+    return load_runs(url).filter(pl.col("id") == version[0]).to_dicts()[0]
 
 
 def load_runs(url: str | None = None) -> pl.DataFrame:

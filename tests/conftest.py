@@ -17,6 +17,19 @@ from indicators import warehouse as wh
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def query_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The shared query cache of this test session (not the project's `var/cache`)."""
+    folder = tmp_path_factory.mktemp("query-cache")
+    previous = os.environ.get("MIZAN_CACHE_DIR")
+    os.environ["MIZAN_CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("MIZAN_CACHE_DIR", None)
+    else:
+        os.environ["MIZAN_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """`../shared/data`, or skip: these tests need the boundary pack and DHIS2 fixtures."""

@@ -1,0 +1,89 @@
+"""The query cache: shared between processes, keyed by the data version, never stale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+
+from indicators import queries
+from indicators import warehouse as wh
+from indicators.scope import Scope
+from tests.dashboard import sample_warehouse
+
+SELECTION = {"indicators": ["cov_penta3_12m"], "period": "2024", "org_unit": "IQG08", "level": 1}
+
+
+@pytest.fixture
+def url(sqlite_url: str, geo_pack: Path) -> str:
+    sample_warehouse.build(sqlite_url, sample_warehouse.tiny_values())
+    return sqlite_url
+
+
+def _baghdad_numerator(url: str) -> float:
+    rows = queries.indicator_values(Scope.national(), url=url, **SELECTION)
+    return rows.filter(sex="all", disability="all")["numerator"].item()
+
+
+def _change_behind_the_cache(url: str, numerator: float) -> None:
+    """Edit the warehouse without a load (so without a new version): only a query that
+    really reads the database can see it."""
+    v = wh.indicator_values
+    with wh.engine(url).begin() as connection:
+        connection.execute(
+            sa.update(v)
+            .where(v.c.org_unit == "IQG08", v.c.period == "2024", v.c.sex == "all",
+                   v.c.disability == "all", v.c.indicator == "cov_penta3_12m")
+            .values(numerator=numerator)
+        )  # fmt: skip
+
+
+def _with_baghdad(numerator: float) -> pl.DataFrame:
+    """The tiny warehouse's rows with another Baghdad 2024 Penta3 numerator."""
+    values = sample_warehouse.tiny_values()
+    cell = (
+        (pl.col("org_unit") == "IQG08") & (pl.col("period") == "2024") & (pl.col("sex") == "all")
+        & (pl.col("disability") == "all") & (pl.col("indicator") == "cov_penta3_12m")
+    )  # fmt: skip
+    return values.with_columns(numerator=pl.when(cell).then(numerator).otherwise("numerator"))
+
+
+def _forget_this_process() -> None:
+    """What a fresh gunicorn worker has: no answer in its own memory."""
+    queries._indicator_values.cache_clear()
+
+
+def test_another_process_gets_the_answer_from_the_shared_folder(url: str) -> None:
+    assert _baghdad_numerator(url) == 450.0
+    _change_behind_the_cache(url, 999.0)
+    _forget_this_process()
+    assert _baghdad_numerator(url) == 450.0  # served from the folder, not the database
+
+
+def test_without_the_shared_folder_each_process_reads_the_database(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MIZAN_CACHE_DIR", "off")
+    assert _baghdad_numerator(url) == 450.0
+    _change_behind_the_cache(url, 999.0)
+    assert _baghdad_numerator(url) == 450.0  # this process still remembers
+    _forget_this_process()
+    assert _baghdad_numerator(url) == 999.0
+
+
+def test_a_new_load_is_a_new_version(url: str) -> None:
+    assert _baghdad_numerator(url) == 450.0
+    sample_warehouse.build(url, _with_baghdad(451.0))  # a second successful load run
+    assert _baghdad_numerator(url) == 451.0
+
+
+def test_a_recreated_warehouse_never_meets_the_old_answers(url: str, tmp_path: Path) -> None:
+    assert _baghdad_numerator(url) == 450.0
+    wh.engine.cache_clear()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{tmp_path / 'warehouse.db'}{suffix}").unlink(missing_ok=True)
+    sample_warehouse.build(url, _with_baghdad(452.0))
+    assert queries.data_version(url) == 1  # the same id as the first warehouse's load
+    assert _baghdad_numerator(url) == 452.0
