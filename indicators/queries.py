@@ -213,6 +213,11 @@ def _org_units(_version: Version, scope: Scope, url: str | None) -> pl.DataFrame
 
 def catalogue(url: str | None = None) -> pl.DataFrame:
     """The indicator catalogue as loaded with the data (codes, names, versions)."""
+    return _catalogue(_stamp(url), url).clone()
+
+
+@versioned(maxsize=8)
+def _catalogue(_version: Version, url: str | None) -> pl.DataFrame:
     with _engine(url).connect() as connection:
         rows = connection.execute(sa.select(wh.indicator_catalogue)).all()
     schema = {c.name: _polars_type(c) for c in wh.indicator_catalogue.columns}
