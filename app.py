@@ -1,7 +1,7 @@
 """Mizan's Dash app: `create_app()` builds it, gunicorn serves `app:server`.
 
 In demo mode nothing here touches the warehouse: the URL is only stored in the Flask
-config, and pages read it per request, so importing this module (gunicorn `--preload`,
+config, and pages read it per request, so importing this module (each gunicorn worker,
 tests) is cheap. In production (`MIZAN_ENV=production`) `create_app` first checks the
 configuration and the users table and refuses to start when anything is unsafe.
 

@@ -1,9 +1,11 @@
 """gunicorn settings for production: `gunicorn -c gunicorn.conf.py app:server`.
 
 Every value can be overridden by the environment (GUNICORN_CMD_ARGS or the MIZAN_* below).
-`preload_app` builds the app once in the master: the production checks run there (a bad
-configuration stops gunicorn before any worker starts), Plotly's templates are warmed up
-once (dash.md §4.1) and the workers share that memory copy-on-write.
+Each worker builds the app itself (no `preload_app`): polars' thread pool does not survive
+`fork`, so a master that had touched polars would hand its workers a pool that deadlocks on
+their first data callback (found by `benchmarks/callback_load.py`). The production checks
+run in every worker; one failing makes the worker exit with gunicorn's boot-error code, and
+gunicorn then stops with the check's message.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ bind = f"{os.environ.get('MIZAN_HOST', '').strip() or '127.0.0.1'}:{_int('MIZAN_
 workers = _int("MIZAN_WORKERS", 2 * multiprocessing.cpu_count())
 worker_class = "gthread"
 threads = min(max(_int("MIZAN_THREADS", 4), 2), 4)
-preload_app = True
+preload_app = False  # see above: polars and fork
 timeout = 60  # a callback slower than this is a bug; the worker is restarted
 graceful_timeout = 30
 keepalive = 5

@@ -111,6 +111,8 @@ class User:
                 status = response.status
         except urllib.error.HTTPError as error:
             status = error.code
+        except OSError:  # no answer in time, connection refused or reset
+            status = 0
         return status, time.perf_counter() - started
 
     def body(self, output: str, values: dict[str, object], changed: list[str]) -> dict:
@@ -163,11 +165,17 @@ def steps(user: User, choices: Choices, rng: random.Random) -> dict[str, dict]:
 def simulate(base: str, name: str, choices: Choices, until: float, think: float,
              stats: Stats, seed: int) -> None:  # fmt: skip
     rng = random.Random(seed)
-    user = User(base, name)
+    try:
+        user = User(base, name)
+    except (OSError, SystemExit) as error:
+        with stats.lock:
+            stats.errors.append(f"sign in: {name} could not sign in ({error})")
+        return
     while time.monotonic() < until:
         step, body = rng.choice(list(steps(user, choices, rng).items()))
         status, seconds = user.post(body)
-        stats.add(step, seconds, None if status in (200, 204) else f"HTTP {status}")
+        error = {200: None, 204: None, 0: "no answer"}.get(status, f"HTTP {status}")
+        stats.add(step, seconds, error)
         time.sleep(rng.uniform(0, 2 * think))
 
 

@@ -1,7 +1,7 @@
 """Production mode (`MIZAN_ENV=production`) refuses to start on an unsafe configuration.
 
-Checked by `create_app`, so gunicorn (`--preload`: in the master, before any worker
-forks) and `python app.py` both stop with one line saying everything that is wrong.
+Checked by `create_app`, so gunicorn (in each worker as it boots: a failing worker stops
+gunicorn) and `python app.py` both stop with one line saying everything that is wrong.
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ def check(url: str) -> None:
     except (sa.exc.SQLAlchemyError, wh.SchemaError, OSError) as error:
         cause = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         raise ProductionConfigError(f"cannot check the users in the warehouse: {cause}") from error
-    # gunicorn --preload runs this in the master: close its pooled connections so that no
-    # forked worker shares one (each opens its own on first use).
+    # Close the pooled connections of the check, so that no process forked later (a
+    # preloading server) could share one; each opens its own on first use.
     wh.engine(url).dispose()
     if found:
         raise ProductionConfigError("refusing to start in production: " + "; ".join(found))

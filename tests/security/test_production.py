@@ -145,7 +145,7 @@ def test_gunicorn_settings(monkeypatch):
     assert settings["bind"] == "0.0.0.0:9001"
     assert settings["workers"] == 2 * os.cpu_count()
     assert 2 <= settings["threads"] <= 4 and settings["worker_class"] == "gthread"
-    assert settings["preload_app"] is True
+    assert settings["preload_app"] is False  # polars' thread pool does not survive fork
     assert settings["timeout"] > 0
     assert settings["max_requests"] > 0 and settings["max_requests_jitter"] > 0
 
