@@ -75,10 +75,13 @@ def create_app(url: str | None = None) -> dash.Dash:
     return app
 
 
+GUNICORN_BOOT_ERROR = 3  # a worker exiting with it makes gunicorn stop instead of respawning
+
 try:
     app = create_app()
 except production.ProductionConfigError as error:
-    sys.exit(f"mizan: {error}")
+    print(f"mizan: {error}", file=sys.stderr)
+    sys.exit(GUNICORN_BOOT_ERROR if "gunicorn.arbiter" in sys.modules else 1)
 server = app.server
 
 if __name__ == "__main__":

@@ -9,11 +9,13 @@ as grey "no value" marks with their reason as text.
 from __future__ import annotations
 
 import html
+import importlib
 import math
 from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 import polars as pl
+from plotly.basedatatypes import BaseTraceType
 
 from dashboard import display, geo, theme
 from dashboard.i18n import t
@@ -22,6 +24,15 @@ BAR_HEIGHT_PX = 28
 MAP_HEIGHT_PX = 460
 IRAQ_CENTER = {"lat": 33.2, "lon": 43.7}
 IRAQ_ZOOM = 4.6
+UNCHECKED = {"_validate": False}  # plotly's switch, see _figure
+LAZY_IMPORTS = ("numpy", "pandas", "orjson")  # imported on first use by plotly and Dash
+
+
+def _figure(*traces: BaseTraceType) -> go.Figure:
+    """A figure that does not re-validate every property as it is built (ten times faster
+    for a 100-district chart). The builders are validated by the tests instead, which
+    rebuild each output with validation on (tests/dashboard/test_dash_figures.py)."""
+    return go.Figure(list(traces) or None, **UNCHECKED)
 
 
 def _layout(fig: go.Figure, **kwargs: object) -> go.Figure:
@@ -48,6 +59,7 @@ def _reference_line(
         fig.add_vline(x=value, line=line)
     fig.add_trace(
         go.Scatter(
+            **UNCHECKED,
             x=[None],
             y=[None],
             mode="lines",
@@ -61,7 +73,7 @@ def _reference_line(
 
 def empty_figure(message: str, height: int = 260) -> go.Figure:
     """A blank chart that says why it is blank."""
-    fig = go.Figure()
+    fig = _figure()
     fig.add_annotation(
         text=message,
         showarrow=False,
@@ -160,8 +172,9 @@ def ranked_bar(
     plus, minus = _error_arrays(rows)
     caution = [display.CAUTION in display.flag_list(row["flags"]) for row in rows]
     colours = [theme.ACCENT if row["org_unit"] == highlight else theme.OKABE_ITO[4] for row in rows]
-    fig = go.Figure(
+    fig = _figure(
         go.Bar(
+            **UNCHECKED,
             x=[row["shown"] for row in rows],
             y=names,
             orientation="h",
@@ -201,6 +214,7 @@ def ranked_bar(
     if hidden:
         fig.add_trace(
             go.Scatter(
+                **UNCHECKED,
                 x=[0] * len(hidden),
                 y=[name for name, _ in hidden],
                 mode="text",
@@ -265,10 +279,11 @@ def choropleth_map(
     """
     key = f"properties.adm{level}_pcode"
     shown, hidden = _map_rows(frame, unit)
-    fig = go.Figure()
+    fig = _figure()
     if shown:
         fig.add_trace(
             go.Choroplethmap(
+                **UNCHECKED,
                 geojson=geojson_url,
                 featureidkey=key,
                 locations=[r["org_unit"] for r in shown],
@@ -285,6 +300,7 @@ def choropleth_map(
     if hidden:
         fig.add_trace(
             go.Choroplethmap(
+                **UNCHECKED,
                 geojson=geojson_url,
                 featureidkey=key,
                 locations=[r["org_unit"] for r in hidden],
@@ -322,7 +338,7 @@ def centroid_map(
     `frame` carries `lat` and `lon` next to the published columns.
     """
     shown, hidden = _map_rows(frame, unit)
-    fig = go.Figure()
+    fig = _figure()
     for rows, is_shown in ((shown, True), (hidden, False)):
         if not rows:
             continue
@@ -339,6 +355,7 @@ def centroid_map(
             marker |= {"color": theme.NO_VALUE}
         fig.add_trace(
             go.Scattermap(
+                **UNCHECKED,
                 lat=[r["lat"] for r in rows],
                 lon=[r["lon"] for r in rows],
                 # Markers only: map text needs glyph fonts that MapLibre would fetch from
@@ -378,7 +395,7 @@ def trend(
         return empty_figure(t("No data for this selection"))
     data = display.with_display(frame, unit)
     periods = sorted(data["period"].unique().to_list())
-    fig = go.Figure()
+    fig = _figure()
     for code, name in names.items():
         rows = {r["period"]: r for r in data.filter(pl.col("indicator") == code).to_dicts()}
         if not rows:
@@ -386,6 +403,7 @@ def trend(
         mark = theme.INDICATOR_MARKS.get(code, theme.DEFAULT_MARK)
         fig.add_trace(
             go.Scatter(
+                **UNCHECKED,
                 x=periods,
                 y=[rows[p]["shown"] if p in rows else None for p in periods],
                 mode="lines+markers",
@@ -437,8 +455,9 @@ def category_bar(
         f"{name}<br><b>{html.escape(r['label'] or _hidden_reason(r))}</b>"
         for name, r in zip(names, rows, strict=True)
     ]
-    fig = go.Figure(
+    fig = _figure(
         go.Bar(
+            **UNCHECKED,
             x=names,
             y=[r["shown"] for r in rows],
             marker={
@@ -495,8 +514,9 @@ def rejects_bar(frame: pl.DataFrame) -> go.Figure:
     )
     rules = totals["rule"].to_list()
     counts = totals["rows"].to_list()
-    fig = go.Figure(
+    fig = _figure(
         go.Bar(
+            **UNCHECKED,
             x=counts,
             y=rules,
             orientation="h",
@@ -519,7 +539,11 @@ def rejects_bar(frame: pl.DataFrame) -> go.Figure:
 
 def warm_up() -> None:
     """Build one figure of each trace type, so plotly's lazy template setup runs once,
-    single-threaded, before workers serve requests (plotly.py#3441)."""
+    single-threaded, before workers serve requests (plotly.py#3441). The modules plotly and
+    Dash import lazily are imported here too: two threads importing numpy for the first
+    time at once see it half-initialised (found under load by benchmarks/callback_load)."""
+    for module in LAZY_IMPORTS:
+        importlib.import_module(module)
     sample = pl.DataFrame(
         {
             "indicator": ["cov_penta3_12m", "cov_penta3_12m"],

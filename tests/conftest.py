@@ -30,6 +30,15 @@ def query_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
         os.environ["MIZAN_CACHE_DIR"] = previous
 
 
+@pytest.fixture(autouse=True)
+def validated_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every figure a test builds is validated by plotly (the app skips that for speed), so
+    a builder writing an invalid property fails the tests."""
+    from dashboard import figures
+
+    monkeypatch.setattr(figures, "UNCHECKED", {})
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """`../shared/data`, or skip: these tests need the boundary pack and DHIS2 fixtures."""

@@ -274,3 +274,25 @@ def test_empty_inputs_give_a_message():
 
 def test_warm_up_builds_every_trace_type():
     figures.warm_up()
+
+
+def test_unvalidated_builds_equal_validated_ones(places, monkeypatch):
+    """The app skips plotly's validation for speed; the figure must be the same."""
+    builders = [
+        lambda: figures.ranked_bar(places, highlight="IQG01", reference=("Iraq", 82.0)),
+        lambda: figures.choropleth_map(places, geojson_url="/geo/adm1.geojson", level=1),
+        lambda: figures.centroid_map(places),
+    ]
+    checked = [_pruned(build().to_plotly_json()) for build in builders]
+    monkeypatch.setattr(figures, "UNCHECKED", {"_validate": False})
+    assert [_pruned(build().to_plotly_json()) for build in builders] == checked
+
+
+def _pruned(value):  # noqa: ANN001, ANN202
+    """Without empty lists and dicts (an unvalidated figure keeps `annotations: []`)."""
+    if isinstance(value, dict):
+        kept = {key: _pruned(item) for key, item in value.items()}
+        return {key: item for key, item in kept.items() if item not in ([], {})}
+    if isinstance(value, list | tuple):
+        return [_pruned(item) for item in value]
+    return value
