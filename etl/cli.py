@@ -88,6 +88,18 @@ def _parser() -> argparse.ArgumentParser:
     for sub_parser in users_sub.choices.values():
         sub_parser.add_argument("--db")
 
+    dhis2 = sub.add_parser(
+        "dhis2-normalize", help="DHIS2 data value exports (JSON/XML/CSV/ADX) -> one long CSV"
+    )
+    dhis2.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    dhis2.add_argument(
+        "--metadata", nargs="+", action="extend", type=Path, default=[], metavar="FILE",
+        help="metadata exports (JSON, org-unit CSV) to resolve and check identifiers "
+        "(list them after the data FILEs)",
+    )  # fmt: skip
+    dhis2.add_argument("--out", type=Path, required=True, help="the canonical CSV")
+    dhis2.add_argument("--problems", type=Path, help="problems as CSV (default: standard error)")
+
     demo = sub.add_parser("demo", help="generate and load demo data unless a warehouse exists")
     demo.add_argument("--db")
     demo.add_argument("--force", action="store_true", help="regenerate and reload anyway")
@@ -202,12 +214,47 @@ def cmd_users(args: argparse.Namespace) -> None:
     print(f"user {args.name}: {args.action} done")
 
 
+def cmd_dhis2_normalize(args: argparse.Namespace) -> None:
+    """Normalize DHIS2 exports; OUT is only written when every file could be read."""
+    from etl.dhis2.metadata import read_metadata
+    from etl.dhis2.normalize import normalize, write_table
+    from etl.dhis2.problems import Dhis2Error, problems_frame
+
+    try:
+        metadata = read_metadata(args.metadata) if args.metadata else None
+    except Dhis2Error as error:
+        raise CliError(f"metadata {error}") from error
+    result = normalize(args.files, metadata)
+    for s in result.files:
+        if s.error:
+            print(f"{s.file}: FAILED: {s.error}")
+        else:
+            print(
+                f"{s.file} ({s.kind}): {s.records:,} records, {s.rows:,} rows, "
+                f"{s.numeric:,} numeric values, {s.rejected:,} rejected, {s.warnings:,} warnings"
+            )
+    problems = [*(metadata.problems if metadata else []), *result.problems]
+    if args.problems:
+        write_table(problems_frame(problems), args.problems)
+    else:
+        for p in problems[:100]:
+            print(f"{p.file} {p.position}: {p.code} ({p.outcome}): {p.reason}", file=sys.stderr)
+        if len(problems) > 100:
+            print(f"... {len(problems) - 100:,} more problems (see --problems)", file=sys.stderr)
+    if result.errors:
+        more = f" (and {len(result.errors) - 1} more)" if len(result.errors) > 1 else ""
+        raise CliError(f"{result.errors[0]}{more}; {args.out} not written")
+    write_table(result.table, args.out)
+    print(f"{result.table.height:,} rows written to {args.out}")
+
+
 COMMANDS = {
     "generate": cmd_generate,
     "load": cmd_load,
     "export": cmd_export,
     "demo": cmd_demo,
     "users": cmd_users,
+    "dhis2-normalize": cmd_dhis2_normalize,
 }
 
 

@@ -1,0 +1,16 @@
+"""DHIS2 ingestion: read what a ministry's DHIS2 exports, into clean polars tables.
+
+| module | reads |
+|---|---|
+| `periods` | every DHIS2 period type -> canonical string, type, start and end dates |
+| `datavalues` | aggregate dataValueSets in JSON, DXF2 XML, CSV and ADX, as raw records |
+| `normalize` | any mix of those (and dx/pe/ou analytics) -> the canonical long table |
+| `analytics` | analytics API JSON/CSV responses, typed |
+| `metadata` | org units and hierarchy, data elements, COCs resolved to options, data sets |
+| `registrations` | complete data set registrations, with timeliness |
+| `tracker` | tracker exports (new and legacy, JSON and CSV) as flat tables |
+| `source`, `values`, `problems` | safe bytes/text/JSON/XML/CSV reading, scalar parsing, errors |
+
+Readers raise `problems.Dhis2Error` (one line, naming the file) for a file that cannot be
+read at all; a malformed record becomes a `problems.Problem` and reading goes on.
+"""
