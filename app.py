@@ -72,6 +72,11 @@ def create_app(url: str | None = None) -> dash.Dash:
     app.layout = shell.layout
     # plotly 7.1 races on lazily built templates under threaded workers (dash.md §4.1).
     figures.warm_up()
+    # Dash registers its script paths on the first request, after marking it done: under
+    # threaded workers a script requested meanwhile got a 500 (found by
+    # benchmarks/first_paint). Doing that first-request setup now closes the race.
+    with server.test_request_context("/"):
+        app._setup_server()
     return app
 
 

@@ -32,6 +32,17 @@ def test_create_app_touches_no_database(monkeypatch):
     assert created.title == "Mizan"
 
 
+def test_scripts_are_servable_before_any_page_was_opened():
+    """A worker may get a script request first (another worker served the page): Dash's
+    first-request setup has run at creation, so the script is there, not a 500."""
+    created = mizan_app.create_app("sqlite:////nonexistent/never.db")
+    assert "dash" in created.registered_paths
+    client = created.server.test_client()
+    script = next(p for p in created.registered_paths["dash"] if p.startswith("deps/react@"))
+    response = client.get(f"/_dash-component-suites/dash/{script}")
+    assert response.status_code == 200
+
+
 def test_module_app_uses_the_configured_warehouse():
     assert mizan_app.server is mizan_app.app.server
     assert mizan_app.server.config["MIZAN_DB_URL"]
