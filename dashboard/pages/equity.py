@@ -1,8 +1,13 @@
-"""Equity (/equity): one indicator in one place, by sex and by disability.
+"""Equity (/equity): who is left behind, by how much, and is the gap closing?
 
-For gender and inclusion focal points: the subgroups side by side with their intervals,
-the all-children value as a reference line, and the sex × disability cross-tab where
-suppression allows it to be published.
+For gender and inclusion focal points. Choose an indicator, a cohort, a place and what to
+compare (sex, disability, both, governorates, districts, or district fifths); the page shows
+the subgroups with their 95 % intervals, a plain-language caption, WHO HEAT's summary
+measures, the gap over birth cohorts, the districts where it is widest and the sex ×
+disability cross-tab; a second part follows zero-dose children against the IA2030 goal.
+Numbers come from `indicators.equity_views` (scoped, published rows only); the exports are
+the view's rows in the CSV contract, the measures, the HEAT Plus upload file and the
+zero-dose district list, each audited.
 """
 
 from __future__ import annotations
@@ -12,10 +17,13 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, html
 
-from dashboard import auth, display, exports, figures, filters, ids, selection, theme, wiring
+from dashboard import auth, display, exports, figures, filters, ids, selection, wiring
 from dashboard import components as ui
+from dashboard import equity_figures as charts
+from dashboard import equity_text as words
 from dashboard.i18n import t
 from dashboard.session import current_scope, warehouse_url
+from indicators import equity_views as ev
 from indicators import queries
 
 dash.register_page(
@@ -32,8 +40,8 @@ callbacks = wiring.Callbacks()
 def layout(**query: str) -> html.Div:
     url = warehouse_url()
     header = ui.page_header(
-        t("Equity: sex and disability"),
-        t("Who is reached and who is missed, in one place and cohort"),
+        t("Equity: who is left behind"),
+        t("Girls and boys, children with and without disabilities, and places compared"),
     )
     if queries.latest_run(url) is None:
         return html.Div([header, ui.note(t("No data has been loaded yet."), "warning")])
@@ -44,46 +52,159 @@ def layout(**query: str) -> html.Div:
         period_id=ids.EQ_PERIOD,
         unit_id=ids.EQ_ORG_UNIT,
     )
+    scope = current_scope()
+    options = words.dimension_options(scope.restricted)
+    chosen = query.get("dimension")
+    dimension = chosen if chosen in [o["value"] for o in options] else ev.SEX
+    compare = ui.radio(ids.EQ_DIMENSION, t("Compare"), options, dimension)
+    home = selection.visible_unit(scope, query.get("org_unit"))
     return html.Div(
         [
             header,
-            ui.filter_bar([(indicator, 5), (period, 2), (place, 5)]),
+            ui.filter_bar([(indicator, 5), (period, 2), (place, 5)], [compare]),
+            _title_row(),
             html.Div(
-                [
-                    html.H2(id=ids.EQ_TITLE, className="h5 mb-0"),
-                    ui.export_button(ids.EQ_EXPORT, ids.EQ_DOWNLOAD),
-                ],
-                className="d-flex justify-content-between align-items-center mb-3 gap-2",
+                id=ids.EQ_CAPTION,
+                className="equity-caption border-start border-4 "
+                "border-primary bg-white rounded-end px-3 py-2 mb-3",
             ),
-            dbc.Row(
-                [
-                    dbc.Col(ui.card(t("By sex"), ui.graph(ids.EQ_SEX_BAR)), lg=6),
-                    dbc.Col(ui.card(t("By disability"), ui.graph(ids.EQ_DISABILITY_BAR)), lg=6),
-                ],
-                className="g-3",
-            ),
+            *_gap_section(),
             ui.card(t("Sex × disability"), [html.Div(id=ids.EQ_CROSSTAB), ui.legend_note()]),
+            _zero_dose_section(ev.zero_dose_years(scope, home, url)),
         ]
     )
 
 
-def _rows(indicator: str, period: str, unit: str) -> tuple[dict, pl.DataFrame]:
-    """Every published sex × disability row of one place (not its children)."""
-    url, scope = warehouse_url(), current_scope()
-    place = selection.unit_row(queries.org_units(scope, url), selection.visible_unit(scope, unit))
-    frame = queries.indicator_values(
-        scope,
-        indicators=[indicator],
-        period=period,
-        org_unit=place["code"],
-        level=place["level"],
-        url=url,
+def _title_row() -> html.Div:
+    return html.Div(
+        [
+            html.H2(id=ids.EQ_TITLE, className="h5 mb-0"),
+            html.Div(
+                [
+                    ui.export_button(ids.EQ_EXPORT, ids.EQ_DOWNLOAD),
+                    ui.export_button(
+                        ids.EQ_HEAT_EXPORT, ids.EQ_HEAT_DOWNLOAD, t("Export for HEAT Plus")
+                    ),
+                ],
+                className="d-flex gap-2",
+            ),
+        ],
+        className="d-flex justify-content-between align-items-center mb-2 gap-2 flex-wrap",
     )
-    return place, frame.filter(pl.col("org_unit") == place["code"])
 
 
-def crosstab(frame: pl.DataFrame, unit: str) -> dbc.Table:
+def _gap_section() -> list[dbc.Row]:
+    subgroups = ui.card(
+        html.Span(id=ids.EQ_SUBGROUPS_TITLE),
+        ui.graph(ids.EQ_SUBGROUPS),
+        footer=t("Bars are 95% intervals; the dashed line is the value for all children."),
+    )
+    trend = ui.card(
+        t("Is the gap closing?"),
+        [
+            html.P(id=ids.EQ_TREND_CAPTION, className="mb-2"),
+            ui.graph(ids.EQ_TREND),
+            html.Div(id=ids.EQ_TREND_TABLE, className="mt-2"),
+        ],
+    )
+    measures = ui.card(
+        t("Gap measures (WHO HEAT) with 95% intervals"),
+        html.Div(id=ids.EQ_MEASURES),
+        actions=ui.export_button(ids.EQ_MEASURES_EXPORT, ids.EQ_MEASURES_DOWNLOAD),
+        footer=t(
+            "Computed as WHO's Health Equity Assessment Toolkit does, over every subgroup "
+            "shown; not computed when a subgroup is suppressed or has fewer than 25 children."
+        ),
+    )
+    gaps = ui.card(
+        t("Districts where the gap is widest"),
+        [ui.graph(ids.EQ_GAPS), html.Div(id=ids.EQ_GAPS_NOTE, className="small text-muted")],
+    )
+    return [
+        dbc.Row([dbc.Col(subgroups, lg=6), dbc.Col(trend, lg=6)], className="g-3"),
+        dbc.Row([dbc.Col(measures, lg=6), dbc.Col(gaps, lg=6)], className="g-3"),
+    ]
+
+
+def _zero_dose_section(years: list[str]) -> html.Section:
+    default = ev.IA2030_BASELINE if ev.IA2030_BASELINE in years else (years or [None])[0]
+    baseline = ui.dropdown(
+        ids.EQ_ZD_BASELINE,
+        t("Baseline cohort"),
+        [{"label": year, "value": year} for year in years],
+        default,
+    )
+    return html.Section(
+        [
+            html.H2(t("Zero-dose children and the IA2030 goal"), className="h5 mt-4 mb-1"),
+            html.P(
+                t(
+                    "Children with no Penta1 by their first birthday. Immunization Agenda "
+                    "2030 aims to halve their number from a baseline year by 2030."
+                ),
+                className="text-muted small mb-2",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(baseline, xs=12, md=3),
+                    dbc.Col(html.P(id=ids.EQ_ZD_TITLE, className="mb-0 fw-semibold"), md=9),
+                ],
+                className="g-3 align-items-end mb-3",
+            ),
+            dbc.Row(id=ids.EQ_ZD_CARDS, className="g-3 mb-3"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        ui.card(
+                            t("Zero-dose by sex and disability"),
+                            [html.Div(id=ids.EQ_ZD_SUBGROUPS), ui.legend_note()],
+                        ),
+                        lg=5,
+                    ),
+                    dbc.Col(
+                        ui.card(
+                            t("Districts holding most zero-dose children"),
+                            html.Div(id=ids.EQ_ZD_DISTRICTS),
+                            actions=ui.export_button(ids.EQ_ZD_EXPORT, ids.EQ_ZD_DOWNLOAD),
+                        ),
+                        lg=7,
+                    ),
+                ],
+                className="g-3",
+            ),
+        ]
+    )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _view(indicator: str, period: str, unit: str | None, dimension: str | None) -> ev.View:
+    """The selection as the user's scope may see it (another governorate means its own)."""
+    place = selection.visible_unit(current_scope(), unit)
+    chosen = dimension if dimension in ev.DIMENSIONS else ev.SEX
+    return ev.View(indicator, period, place, chosen)
+
+
+def _place_name(unit: dict | None) -> str:
+    if unit is None:
+        return display.MISSING_TEXT
+    return unit["name_en"] if unit["level"] else t("Iraq")
+
+
+def _reference(view: ev.View, url: str) -> tuple[str, float] | None:
+    """The setting's all-children value, for the dashed line (None when hidden)."""
+    rows = ev.setting_rows(current_scope(), view, url).filter(pl.col("period") == view.period)
+    row = rows.to_dicts()[0] if rows.height else None
+    if row is None or display.is_hidden(row["suppressed"], row["flags"]):
+        return None
+    return t("All children"), row["value"]
+
+
+def crosstab(frame: pl.DataFrame, unit: str) -> dbc.Table | html.P:
     """Sex rows × disability columns; each cell is the value (or "suppressed" / the flag) and n."""
+    if frame.is_empty():
+        return html.P(t("No data for this selection"), className="text-muted mb-0")
     cells = {(r["sex"], r["disability"]): r for r in frame.to_dicts()}
     sexes = {**selection.sex_labels(), "all": t("All")}
     disabilities = {**selection.disability_labels(), "all": t("All")}
@@ -92,16 +213,29 @@ def crosstab(frame: pl.DataFrame, unit: str) -> dbc.Table:
         if row is None:
             return display.MISSING_TEXT
         text = display.value_text(row["value"], row["suppressed"], row["flags"], unit)
-        if not text:
-            text = t("low denominator")
         n = display.count(row["denominator"], row["suppressed"])
         size = html.Small(t("n = {n}").format(n=n), className="text-muted")
-        return [html.Span(text), html.Br(), size]
+        return [html.Span(text or t("low denominator")), html.Br(), size]
 
     body = [[label, *[cell(cells.get((s, d))) for d in disabilities]] for s, label in sexes.items()]
     return ui.table(
         [t("Sex"), *disabilities.values()], body, numeric=[False] + [True] * len(disabilities)
     )
+
+
+def _subgroups_title(dimension: str) -> str:
+    titles = {
+        ev.SEX: t("Girls and boys"),
+        ev.DISABILITY: t("Children with and without disabilities"),
+        ev.SEX_DISABILITY: t("Girls and boys, with and without disabilities"),
+        ev.GOVERNORATE: t("Governorates"),
+        ev.DISTRICT: t("Districts"),
+        ev.FIFTH: t("District fifths by their value in the previous cohort"),
+    }
+    return titles[dimension] + " · " + t("values with 95% intervals")
+
+
+# ---------------------------------------------------------------- callbacks
 
 
 @callbacks(
@@ -117,49 +251,123 @@ def periods_for(indicator: str, current: str | None):
 
 @callbacks(
     Output(ids.EQ_TITLE, "children"),
-    Output(ids.EQ_SEX_BAR, "figure"),
-    Output(ids.EQ_DISABILITY_BAR, "figure"),
+    Output(ids.EQ_CAPTION, "children"),
+    Output(ids.EQ_SUBGROUPS_TITLE, "children"),
+    Output(ids.EQ_SUBGROUPS, "figure"),
+    Output(ids.EQ_MEASURES, "children"),
+    Output(ids.EQ_TREND_CAPTION, "children"),
+    Output(ids.EQ_TREND, "figure"),
+    Output(ids.EQ_TREND_TABLE, "children"),
+    Output(ids.EQ_GAPS, "figure"),
+    Output(ids.EQ_GAPS_NOTE, "children"),
     Output(ids.EQ_CROSSTAB, "children"),
     Input(ids.EQ_INDICATOR, "value"),
     Input(ids.EQ_PERIOD, "value"),
     Input(ids.EQ_ORG_UNIT, "value"),
+    Input(ids.EQ_DIMENSION, "value"),
 )
-def update(indicator: str, period: str | None, unit: str):
+def update(indicator: str, period: str | None, unit: str, dimension: str | None):
     if not (indicator and period):
         empty = figures.empty_figure(t("No data for this selection"))
-        return t("No data for this selection"), empty, empty, ""
-    meta = selection.indicator_meta(queries.catalogue(warehouse_url()), indicator)
-    place, rows = _rows(indicator, period, unit)
-    overall = selection.own_row(
-        rows.filter((pl.col("sex") == "all") & (pl.col("disability") == "all")), place["code"]
-    )
-    reference = None
-    if overall and not display.is_hidden(overall["suppressed"], overall["flags"]):
-        reference = (t("All children"), overall["value"])
-    by_sex = figures.category_bar(
-        rows.filter(pl.col("disability") == "all"),
-        dimension="sex",
-        labels=selection.sex_labels(),
-        marks=theme.SEX_MARKS,
-        overall=reference,
-        unit=meta["unit"],
-    )
-    by_disability = figures.category_bar(
-        rows.filter(pl.col("sex") == "all"),
-        dimension="disability",
-        labels=selection.disability_labels(),
-        marks=theme.DISABILITY_MARKS,
-        overall=reference,
-        unit=meta["unit"],
-    )
-    name = place["name_en"] if place["level"] else t("Iraq")
+        nothing = t("No data for this selection")
+        return nothing, "", "", empty, "", "", empty, "", empty, "", ""
+    url, scope = warehouse_url(), current_scope()
+    view = _view(indicator, period, unit, dimension)
+    info = ev.indicator_info(indicator, url)
+    meta = selection.indicator_meta(queries.catalogue(url), indicator)
+    place = ev.place_of(scope, view.place, url)
+    name = _place_name(place)
+    setting = _place_name(ev.setting_of(scope, view, url))
     title = " · ".join([t(meta["name_en"]), name, selection.period_label(period)])
-    table = (
-        crosstab(rows, meta["unit"])
-        if not rows.is_empty()
-        else html.P(t("No data for this selection"), className="text-muted mb-0")
+    caption = [
+        html.P(s, className="mb-1")
+        for s in words.caption(
+            ev.gap(scope, view, url), setting, view.dimension, info["favourable"]
+        )
+    ]
+    subgroups = charts.subgroup_figure(
+        ev.subgroups(scope, view, url),
+        view.dimension,
+        unit=meta["unit"],
+        favourable=info["favourable"],
+        overall=_reference(view, url),
+        highlight=view.place if view.dimension in (ev.GOVERNORATE, ev.DISTRICT) else None,
     )
-    return title, by_sex, by_disability, table
+    trend = ev.gap_trend(scope, view, url)
+    gaps, gap_note = _widest(view, url)
+    return (
+        title,
+        caption,
+        _subgroups_title(view.dimension),
+        subgroups,
+        words.measures_table(ev.measures(scope, view, url), view.dimension),
+        words.trend_caption(trend),
+        charts.gap_trend_figure(trend, view.dimension, unit=meta["unit"]),
+        words.gap_trend_table(trend, view.dimension, meta["unit"]),
+        gaps,
+        gap_note,
+        crosstab(ev.place_rows(current_scope(), view, url), meta["unit"]),
+    )
+
+
+def _widest(view: ev.View, url: str):
+    """The widest-gap chart and its note (why districts are missing, or what to choose)."""
+    if view.dimension not in ev.PERSONAL:
+        message = t("Choose sex, disability or sex × disability to rank districts by their gap.")
+        return figures.empty_figure(t("Districts are ranked by a sex or disability gap")), message
+    gaps = ev.widest_gaps(current_scope(), view, url)
+    withheld = gaps.filter(pl.col("estimate").is_null()).height
+    note = t(
+        "Gap = reference minus the subgroup in focus for coverage (the reverse for zero-dose and "
+        "dropout): positive means the focus group is behind."
+    )
+    if withheld:
+        note += " " + t(
+            "{n} districts not shown: a subgroup is suppressed or has fewer than 25 children."
+        ).format(n=withheld)
+    return charts.widest_gap_figure(gaps, view.dimension), note
+
+
+@callbacks(
+    Output(ids.EQ_ZD_TITLE, "children"),
+    Output(ids.EQ_ZD_CARDS, "children"),
+    Output(ids.EQ_ZD_SUBGROUPS, "children"),
+    Output(ids.EQ_ZD_DISTRICTS, "children"),
+    Input(ids.EQ_PERIOD, "value"),
+    Input(ids.EQ_ORG_UNIT, "value"),
+    Input(ids.EQ_ZD_BASELINE, "value"),
+)
+def update_zero_dose(period: str | None, unit: str, baseline: str | None):
+    url, scope = warehouse_url(), current_scope()
+    place = selection.visible_unit(scope, unit)
+    progress = ev.ia2030_progress(scope, place, period or "", baseline, url)
+    cards = [
+        dbc.Col(ui.kpi_card(*card), xs=12, sm=6, lg=3) for card in words.progress_cards(progress)
+    ]
+    name = _place_name(ev.place_of(scope, place, url))
+    title = t("{place}, birth cohort {period}").format(
+        place=name, period=selection.period_label(period or display.MISSING_TEXT)
+    )
+    if not period:
+        return title, cards, "", ""
+    return (
+        title,
+        cards,
+        words.zero_dose_subgroup_table(ev.zero_dose_subgroups(scope, period, place, url)),
+        words.zero_dose_district_table(ev.zero_dose_districts(scope, period, place, url)),
+    )
+
+
+# ---------------------------------------------------------------- exports
+
+
+def _chosen(view: ev.View) -> dict:
+    return {
+        "indicator": view.indicator,
+        "period": view.period,
+        "org_unit": view.place,
+        "dimension": view.dimension,
+    }
 
 
 @callbacks(
@@ -168,17 +376,92 @@ def update(indicator: str, period: str | None, unit: str):
     State(ids.EQ_INDICATOR, "value"),
     State(ids.EQ_PERIOD, "value"),
     State(ids.EQ_ORG_UNIT, "value"),
+    State(ids.EQ_DIMENSION, "value"),
     prevent_initial_call=True,
 )
-def export(_clicks: int, indicator: str, period: str, unit: str) -> dict:
-    """Every sex × disability row of the place: the bars and the cross-tab."""
-    place, rows = _rows(indicator, period, unit)
+def export(_clicks: int, indicator: str, period: str, unit: str, dimension: str | None) -> dict:
+    """The published rows the view is computed from, in the CSV contract."""
+    view = _view(indicator, period, unit, dimension)
+    rows = ev.view_rows(current_scope(), view, warehouse_url())
     return exports.indicator_download(
         rows,
         indicator,
         period,
-        place["code"],
+        view.place,
         "equity",
+        view.dimension,
         view="equity",
-        selection={"indicator": indicator, "period": period, "org_unit": place["code"]},
+        selection=_chosen(view),
+    )
+
+
+@callbacks(
+    Output(ids.EQ_HEAT_DOWNLOAD, "data"),
+    Input(ids.EQ_HEAT_EXPORT, "n_clicks"),
+    State(ids.EQ_INDICATOR, "value"),
+    State(ids.EQ_PERIOD, "value"),
+    State(ids.EQ_ORG_UNIT, "value"),
+    State(ids.EQ_DIMENSION, "value"),
+    prevent_initial_call=True,
+)
+def export_heat(_clicks: int, indicator: str, period: str, unit: str, dimension: str | None):
+    """The 20-column HEAT Plus upload file of the view (every cohort of the trend)."""
+    view = _view(indicator, period, unit, dimension)
+    rows = ev.heat_plus(current_scope(), view, warehouse_url())
+    return exports.table_download(
+        rows,
+        "heat-plus",
+        indicator,
+        period,
+        view.place,
+        view.dimension,
+        view="equity/heat-plus",
+        selection=_chosen(view),
+    )
+
+
+@callbacks(
+    Output(ids.EQ_MEASURES_DOWNLOAD, "data"),
+    Input(ids.EQ_MEASURES_EXPORT, "n_clicks"),
+    State(ids.EQ_INDICATOR, "value"),
+    State(ids.EQ_PERIOD, "value"),
+    State(ids.EQ_ORG_UNIT, "value"),
+    State(ids.EQ_DIMENSION, "value"),
+    prevent_initial_call=True,
+)
+def export_measures(_clicks: int, indicator: str, period: str, unit: str, dimension: str | None):
+    """The measures and the headline gap, for the selected period and every cohort."""
+    view = _view(indicator, period, unit, dimension)
+    rows = ev.measures_export(current_scope(), view, warehouse_url())
+    return exports.table_download(
+        rows,
+        "equity-measures",
+        indicator,
+        period,
+        view.place,
+        view.dimension,
+        view="equity/measures",
+        selection=_chosen(view),
+    )
+
+
+@callbacks(
+    Output(ids.EQ_ZD_DOWNLOAD, "data"),
+    Input(ids.EQ_ZD_EXPORT, "n_clicks"),
+    State(ids.EQ_PERIOD, "value"),
+    State(ids.EQ_ORG_UNIT, "value"),
+    prevent_initial_call=True,
+)
+def export_zero_dose(_clicks: int, period: str, unit: str) -> dict:
+    """Every district of the place with its zero-dose count, rate and share."""
+    scope = current_scope()
+    place = selection.visible_unit(scope, unit)
+    rows = ev.zero_dose_districts(scope, period, place, warehouse_url())
+    return exports.table_download(
+        ev.zero_dose_table(rows),
+        "zero-dose-districts",
+        period,
+        place,
+        view="equity/zero-dose",
+        selection={"period": period, "org_unit": place},
     )

@@ -13,6 +13,7 @@ import polars as pl
 from indicators import geography, queries
 from indicators.export import BOM, to_csv_bytes
 from indicators.scope import Scope
+from tests.dashboard import sample_warehouse
 from tests.dashboard.conftest import component, texts
 
 NATIONAL = Scope.national()
@@ -267,19 +268,25 @@ EQ = {
 }
 
 
-def test_equity_sex_and_disability_side_by_side(tiny):
-    status, response = tiny.call("eq-sex-bar", EQ)
-    sex = response["eq-sex-bar"]["figure"]
-    assert sex["data"][0]["x"] == ["Female", "Male", "Sex unknown"]
-    assert sex["data"][0]["y"] == [88.0, 92.6829268292683, None]
-    assert sex["layout"]["xaxis"]["ticktext"][2] == "Sex unknown<br><b>suppressed</b>"
-    assert [t["name"] for t in sex["data"] if t.get("showlegend")] == ["All children: 90.0%"]
-    disability = response["eq-disability-bar"]["figure"]
-    assert disability["layout"]["xaxis"]["ticktext"][0] == "With disability<br><b>(66.7%)</b>"
+def test_equity_subgroups_with_intervals_and_caption(tiny):
+    status, response = tiny.call("eq-subgroups", EQ | {"eq-dimension.value": "sex"})
+    figure = response["eq-subgroups"]["figure"]
+    markers = figure["data"][0]
+    assert markers["x"] == [88.0, 92.6829268292683]
+    assert markers["marker"]["symbol"] == ["circle", "square"]  # not colour alone
+    low, high = sample_warehouse.wilson(220, 250)
+    assert markers["y"][0] == f"Girls<br><b>88.0% ({low:.1f}–{high:.1f})</b>"
+    assert [t["name"] for t in figure["data"][1:]] == ["All children: 90.0%"]
+    caption = texts(response["eq-caption"]["children"])
+    assert caption.startswith(f"Girls in Baghdad: 88.0% ({low:.1f}–{high:.1f}) vs 92.7% for boys.")
+    status, response = tiny.call("eq-subgroups", EQ | {"eq-dimension.value": "disability"})
+    caption = texts(response["eq-caption"]["children"])
+    assert caption.startswith("Children with disabilities in Baghdad: 66.7% (")
+    assert "(caution: 25–49 children) vs 90.9% for children without disabilities." in caption
 
 
 def test_equity_crosstab_shows_published_cells_only(tiny):
-    status, response = tiny.call("eq-sex-bar", EQ)
+    status, response = tiny.call("eq-subgroups", EQ)
     table = texts(response["eq-crosstab"]["children"])
     assert "Female low denominator n = 14 90.9% n = 220 – 88.0% n = 250" in table
     assert "Sex unknown – – – suppressed n = suppressed" in table

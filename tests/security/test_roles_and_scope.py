@@ -208,7 +208,7 @@ def test_governorate_user_gets_only_its_rows_from_immunization(clients, asked):
 def test_governorate_user_gets_only_its_rows_from_equity(clients, asked):
     client = clients["baghdad"]
     values = EQ | {"eq-org-unit.value": asked}
-    status, response = client.call("eq-sex-bar", values)
+    status, response = client.call("eq-subgroups", values)
     assert status == 200 and "Baghdad" in response["eq-title"]["children"]
     status, response = client.call("eq-download", values | {"eq-export.n_clicks": 1})
     frame = csv_frame(response, "eq-download")
