@@ -6,7 +6,7 @@ RUN_STAMP := $(VENV)/.run-installed
 TEST_STAMP := $(VENV)/.test-installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint system-packages clean
+.PHONY: run test lint system-packages clean benchmarks
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ lint: $(TEST_STAMP)
 
 test: $(TEST_STAMP) system-packages lint
 	$(PY) -m pytest -q
+
+# The national-scale figures of BENCHMARKS.md (about 15 minutes on 2 cores; not part of test).
+BENCH := var/bench
+benchmarks: $(TEST_STAMP) system-packages
+	$(PY) -m benchmarks.etl_scaling --workdir $(BENCH) --json $(BENCH)/etl.json
+	$(PY) -m benchmarks.callback_load --serve --db sqlite:///$(BENCH)/warehouse-5500000.db
+	$(PY) -m benchmarks.first_paint --db sqlite:///$(BENCH)/warehouse-5500000.db
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -201,8 +201,12 @@ def read_choices(url: str) -> Choices:
 
 
 def ensure_users(url: str, count: int, governorates: list[str]) -> list[str]:
-    """`count` sign-in names: three in four leadership, the rest governorate users."""
-    from indicators import accounts
+    """`count` sign-in names: three in four leadership, the rest governorate users. Their
+    password is in this file, so this refuses to run with `MIZAN_ENV=production`."""
+    from indicators import accounts, config
+
+    if config.production():
+        raise SystemExit("the load test creates users with a published password: not in production")
 
     existing = set(accounts.list_users(url)["username"])
     names = []
