@@ -235,19 +235,21 @@ def read_registry(
     with progress.step("reading and checking children"):
         kids = _collect(children_src, _with_rule(_normalise(children_src), _children_checks(as_of)))
         children, lookup = _split_children(kids)
+        children_account, children_rejects = _account(kids), _rejects(children_src, kids)
+        del kids  # the checked rows are done with: free them before the doses come in
     with progress.step("reading, checking and linking doses"):
         doses = _checked_doses(doses_src, lookup, as_of)
         del lookup
     with progress.step("finding duplicate doses"):
         doses = doses.with_columns(duplicate=_duplicates(doses, children.height))
     with progress.step("collecting rejected rows"):
-        rejects = pl.concat([_rejects(children_src, kids), _rejects(doses_src, doses)])
+        rejects = pl.concat([children_rejects, _rejects(doses_src, doses)])
     read = [children_src, doses_src]
     return RegistryExtract(
         children=children,
         doses=_loaded_doses(doses),
         rejects=rejects,
-        accounts={CHILDREN: _account(kids), VACCINATIONS: _account(doses)},
+        accounts={CHILDREN: children_account, VACCINATIONS: _account(doses)},
         as_of=as_of,
         as_of_origin=origin,
         source=manifest.source or folder.resolve().name,

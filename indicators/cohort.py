@@ -88,9 +88,11 @@ def _located_doses(
         joined = vaccinations.join(index, on="health_id", how="inner")
         doses = joined.select("_child", "vaccine", day).collect()
         child = doses["_child"].to_numpy()
-    number = _vaccine_numbers(doses["vaccine"], vaccines)
+    number, day = _vaccine_numbers(doses["vaccine"], vaccines), doses["_day"].to_numpy()
     keep = (child >= 0) & (number >= 0)
-    return child[keep], number[keep], doses["_day"].to_numpy()[keep]
+    if keep.all():  # the usual case: no copies of 60 M-element arrays
+        return child, number, day
+    return child[keep], number[keep], day[keep]
 
 
 def _kid_rows(kids: pl.DataFrame, given: np.ndarray) -> np.ndarray:
