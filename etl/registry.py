@@ -667,9 +667,9 @@ def _duplicates(doses: pl.DataFrame, children: int) -> pl.Series:
     key_type = np.int32 if children * codes < 2**31 else np.int64
     pair = doses["child_index"].fill_null(0).to_numpy().astype(key_type) * codes
     pair += doses["vaccine"].to_physical().fill_null(0).to_numpy().astype(key_type)
-    counts = np.bincount(pair[valid], minlength=children * codes)
-    rows = np.flatnonzero(valid & (counts[pair] > 1))
-    del counts
+    repeated = np.bincount(pair[valid], minlength=children * codes) > 1  # small to gather from
+    rows = np.flatnonzero(valid & repeated[pair])
+    del repeated
     if rows.size:
         shared = doses[rows].select(
             pl.Series(pair[rows]).alias("pair"),
