@@ -6,7 +6,8 @@
 `--url` at a running server). Each simulated user signs in through the login form with its
 own session (leadership users and governorate users, created in the warehouse when
 missing), then, until the time is up, picks a step a dashboard user takes (open a page,
-change the map indicator, drill into a governorate, change the Immunization filters) and
+change the map indicator, drill into a governorate, change the Immunization filters, compare
+subgroups on the Equity page, look at its zero-dose focus) and
 posts exactly the request the Dash renderer posts to `/_dash-update-component` (CSRF
 header, session cookie, the callback's outputs/inputs/state), with a pause of
 `--think` seconds (uniform) between steps, as a person reading a chart would. Every status
@@ -42,6 +43,7 @@ PASSWORD = "load-test-password-1"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 CSRF_COOKIE, CSRF_HEADER = "_csrf_token", "X-CSRFToken"
 SEXES, DISABILITIES = ("all", "all", "F", "M"), ("all", "all", "yes", "no")
+COMPARISONS = ("sex", "disability", "sex_disability", "governorate", "district", "district_fifth")
 
 
 @dataclass
@@ -152,8 +154,14 @@ def steps(user: User, choices: Choices, rng: random.Random) -> dict[str, dict]:
         "imm-indicator.value": indicator, "imm-period.value": period, "imm-org-unit.value": unit,
         "imm-sex.value": rng.choice(SEXES), "imm-disability.value": rng.choice(DISABILITIES),
     }  # fmt: skip
+    equity = {
+        "eq-indicator.value": indicator, "eq-period.value": period, "eq-org-unit.value": unit,
+        "eq-dimension.value": rng.choice(COMPARISONS), "eq-zd-baseline.value": None,
+    }  # fmt: skip
     return {
         "open a page": user.body("_pages_content.children", router, ["_pages_location.pathname"]),
+        "equity view": user.body("eq-subgroups.figure", equity, ["eq-dimension.value"]),
+        "equity zero-dose": user.body("eq-zd-cards.children", equity, ["eq-org-unit.value"]),
         "overview map": user.body("ov-map.figure", overview, ["ov-map-indicator.value"]),
         "immunization view": user.body("imm-map.figure", filters, ["imm-org-unit.value"]),
         "immunization periods": user.body(

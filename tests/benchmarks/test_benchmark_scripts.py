@@ -48,7 +48,9 @@ def test_simulated_users_get_answers_from_gunicorn(
     assert callback_load.main(args) == 0, capsys.readouterr().out  # no error, no timeout
     report = capsys.readouterr().out
     assert "0 errors" in report
-    for step in ("open a page", "overview map", "immunization view", "immunization periods"):
+    steps = ("open a page", "overview map", "immunization view", "immunization periods",
+             "equity view", "equity zero-dose")  # fmt: skip
+    for step in steps:
         assert f"| {step} |" in report
 
 
