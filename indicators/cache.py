@@ -1,7 +1,7 @@
 """Query results cached per data version: in each process, and shared between processes.
 
 A cached function takes the data version as its first argument, so a new load makes new
-keys and an answer can never outlive its data; old entries simply age out. The version is
+keys and an answer can never outlive its data; old versions' folders are deleted. The version is
 the latest successful load's id and start time, so a warehouse that is recreated (ids start
 again at 1) cannot meet the answers of its predecessor.
 
@@ -13,9 +13,12 @@ each keep their own folder: with versioned keys there is nothing to invalidate b
 from __future__ import annotations
 
 import hashlib
+import shutil
 import threading
+import time
 from collections.abc import Callable
 from functools import lru_cache, wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 from cachelib import FileSystemCache
@@ -23,25 +26,40 @@ from cachelib import FileSystemCache
 from indicators import config
 
 T = TypeVar("T")
-SHARED_ENTRIES = 2_000  # files kept before cachelib prunes the oldest
-SHARED_SECONDS = 24 * 3600
+STALE_SECONDS = 600  # another version's folder untouched this long is deleted
 
 _lock = threading.Lock()
 _shared: dict[str, FileSystemCache] = {}
 
 
-def shared_store() -> FileSystemCache | None:
-    """The folder cache of this machine, or None when `MIZAN_CACHE_DIR` is empty."""
-    folder = config.cache_dir()
-    if folder is None:
+def shared_store(version: object) -> FileSystemCache | None:
+    """This machine's folder for one data version, or None when `MIZAN_CACHE_DIR` is `off`.
+
+    One folder per version, never pruned entry by entry (cachelib's pruning opens every
+    file on every write once a threshold is passed: seconds per write at a few thousand
+    entries). When a new version's folder is made, the folders of versions nobody has
+    written to for `STALE_SECONDS` are deleted whole, so a worker still answering from the
+    previous version a moment after a load is not pulled from under its feet.
+    """
+    root = config.cache_dir()
+    if root is None:
         return None
-    key = str(folder)
+    folder = root / hashlib.sha256(repr(version).encode()).hexdigest()[:20]
     with _lock:
-        if key not in _shared:
-            _shared[key] = FileSystemCache(
-                key, threshold=SHARED_ENTRIES, default_timeout=SHARED_SECONDS
-            )
-        return _shared[key]
+        store = _shared.get(str(folder))
+        if store is None:
+            _delete_stale(root, keep=folder)
+            store = _shared[str(folder)] = FileSystemCache(str(folder), threshold=0)
+        return store
+
+
+def _delete_stale(root: Path, keep: Path) -> None:
+    if not root.is_dir():
+        return
+    cutoff = time.time() - STALE_SECONDS
+    for folder in root.iterdir():
+        if folder != keep and folder.is_dir() and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def versioned(maxsize: int) -> Callable[[Callable[..., T]], Callable[..., T]]:
@@ -57,7 +75,7 @@ def versioned(maxsize: int) -> Callable[[Callable[..., T]], Callable[..., T]]:
         @lru_cache(maxsize=maxsize)
         @wraps(function)
         def cached(*args: Any) -> T:
-            store = shared_store()
+            store = shared_store(args[0])
             if store is None:
                 return function(*args)
             key = hashlib.sha256(repr((name, args)).encode()).hexdigest()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from indicators import queries
+from indicators import cache, queries
 from indicators import warehouse as wh
 from indicators.scope import Scope
 from tests.dashboard import sample_warehouse
@@ -87,3 +89,19 @@ def test_a_recreated_warehouse_never_meets_the_old_answers(url: str, tmp_path: P
     sample_warehouse.build(url, _with_baghdad(452.0))
     assert queries.data_version(url) == 1  # the same id as the first warehouse's load
     assert _baghdad_numerator(url) == 452.0
+
+
+def test_old_versions_folders_are_deleted_once_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MIZAN_CACHE_DIR", str(tmp_path / "cache"))
+    old, recent = cache.shared_store((1, "a")), cache.shared_store((2, "b"))
+    old.set("answer", (1,))
+    recent.set("answer", (2,))
+    long_ago = time.time() - cache.STALE_SECONDS - 60
+    os.utime(old._path, (long_ago, long_ago))
+    cache.shared_store((3, "c")).set("answer", (3,))
+    folders = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert len(folders) == 2  # the stale one went, the recent one stays for its readers
+    assert not Path(old._path).exists() and Path(recent._path).exists()
+    assert recent.get("answer") == (2,)
