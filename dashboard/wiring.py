@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 import dash
 
 from dashboard import auth
+from indicators import queries
 
 
 class Callbacks:
@@ -44,7 +45,8 @@ class Callbacks:
 
 
 def role_checked(function: Callable, roles: Iterable[str]) -> Callable:
-    """`function`, refusing (403) a signed-in user whose role is not in `roles`."""
+    """`function`, refusing (403) a signed-in user whose role is not in `roles`, and reading
+    the data version once for all its queries."""
     allowed = tuple(roles)
     if getattr(function, "mizan_roles", None) == allowed:
         return function
@@ -52,7 +54,8 @@ def role_checked(function: Callable, roles: Iterable[str]) -> Callable:
     @functools.wraps(function)
     def checked(*args: object, **kwargs: object) -> object:
         auth.require_role(allowed)
-        return function(*args, **kwargs)
+        with queries.one_version():  # one data version (and one read of it) per call
+            return function(*args, **kwargs)
 
     checked.mizan_roles = allowed  # type: ignore[attr-defined]
     return checked

@@ -8,6 +8,9 @@ the version, so cached answers can never outlive their data.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 
 import polars as pl
@@ -41,6 +44,7 @@ VALUE_SCHEMA = {
     "definition_version": pl.Int32,
 }
 Version = tuple[int, str]  # see _stamp
+_pinned: ContextVar[dict[str | None, Version] | None] = ContextVar("mizan_version", default=None)
 SORT_KEYS = ["indicator", "period", "org_unit_level", "org_unit", "sex", "disability"]
 
 
@@ -53,9 +57,31 @@ def data_version(url: str | None = None) -> int:
     return _stamp(url)[0]
 
 
+@contextmanager
+def one_version() -> Iterator[None]:
+    """Inside the block each warehouse's data version is read once: one round trip per
+    callback instead of one per query, and every query of the callback keys the same
+    version even if a load commits meanwhile."""
+    token = _pinned.set({})
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
+
+
 def _stamp(url: str | None) -> Version:
     """The cache version: the latest successful load's id and start time (a recreated
     warehouse starts its ids at 1 again, its times differ)."""
+    pinned = _pinned.get()
+    if pinned is not None and url in pinned:
+        return pinned[url]
+    version = _read_stamp(url)
+    if pinned is not None:
+        pinned[url] = version
+    return version
+
+
+def _read_stamp(url: str | None) -> Version:
     runs = wh.load_runs
     query = (
         sa.select(runs.c.id, runs.c.started_at)

@@ -105,3 +105,13 @@ def test_old_versions_folders_are_deleted_once_stale(
     assert len(folders) == 2  # the stale one went, the recent one stays for its readers
     assert not Path(old._path).exists() and Path(recent._path).exists()
     assert recent.get("answer") == (2,)
+
+
+def test_one_version_per_callback(url: str) -> None:
+    """A callback's queries all key the version read first, even if a load commits meanwhile."""
+    with queries.one_version():
+        assert _baghdad_numerator(url) == 450.0
+        sample_warehouse.build(url, _with_baghdad(453.0))
+        assert queries.data_version(url) == 1  # still the version this callback started on
+        assert _baghdad_numerator(url) == 450.0
+    assert queries.data_version(url) == 2 and _baghdad_numerator(url) == 453.0
