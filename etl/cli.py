@@ -58,11 +58,31 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=_count(0), default=1)
     gen.add_argument("--format", choices=("auto", "csv", "parquet"), default="auto")
     gen.add_argument("--as-of", type=_date, help="extract date (default 2026-06-30)")
+    gen.add_argument(
+        "--dhis2", action="store_true",
+        help="also write a synthetic DHIS2 instance reporting these doses to OUT_DIR/dhis2",
+    )  # fmt: skip
 
-    load = sub.add_parser("load", help="load a registry export and rebuild every indicator")
-    load.add_argument("--registry", type=Path, required=True, help="folder of the export")
+    load = sub.add_parser(
+        "load", help="load a registry export or a folder of DHIS2 exports (replaces that source)"
+    )
+    what = load.add_mutually_exclusive_group(required=True)
+    what.add_argument("--registry", type=Path, help="folder of the registry export")
+    what.add_argument(
+        "--dhis2", type=Path, metavar="DIR",
+        help="folder of DHIS2 exports (metadata, data value sets, registrations) with mapping.yaml",
+    )  # fmt: skip
+    load.add_argument(
+        "--mapping",
+        type=Path,
+        metavar="FILE",
+        help="with --dhis2: the mapping (default DIR/mapping.yaml)",
+    )
     load.add_argument("--db", help="warehouse URL (default: MIZAN_DB_URL or var/mizan.db)")
-    load.add_argument("--as-of", type=_date, help="overrides manifest.json and the data")
+    load.add_argument(
+        "--as-of", type=_date,
+        help="overrides manifest.json and the data (DHIS2: the end of the last month with doses)",
+    )  # fmt: skip
     load.add_argument("--report", type=Path, help="write the row accounting as JSON here")
 
     export = sub.add_parser("export", help="write indicator rows as CSV (spec/csv-export.md)")
@@ -110,8 +130,9 @@ def cmd_generate(args: argparse.Namespace) -> None:
     from etl.generate import generate
 
     summary = generate(
-        args.out_dir, children=args.children, seed=args.seed, fmt=args.format, as_of=args.as_of
-    )
+        args.out_dir, children=args.children, seed=args.seed, fmt=args.format, as_of=args.as_of,
+        dhis2=args.dhis2,
+    )  # fmt: skip
     print(json.dumps(summary, indent=2, default=str))
 
 
@@ -119,6 +140,11 @@ def cmd_load(args: argparse.Namespace) -> None:
     from etl.load import LOAD_STEPS, load_registry
     from etl.progress import Progress
 
+    if args.mapping and not args.dhis2:
+        raise CliError("--mapping goes with --dhis2")
+    if args.dhis2:
+        _load_dhis2(args)
+        return
     result = load_registry(args.registry, args.db, args.as_of, Progress(LOAD_STEPS))
     extract = result.extract
     origin = {"data": " (latest date found in the files)"}.get(extract.as_of_origin, "")
@@ -132,6 +158,32 @@ def cmd_load(args: argparse.Namespace) -> None:
     for name, columns in extract.ignored_columns.items():
         if columns:
             print(f"{name}: ignored unknown columns: {', '.join(columns)}")
+    print(f"load run {result.run_id}: {result.indicator_rows:,} indicator rows published")
+    if args.report:
+        args.report.write_text(json.dumps(result.report(), indent=2, ensure_ascii=False))
+
+
+def _load_dhis2(args: argparse.Namespace) -> None:
+    from etl.dhis2.load import LOAD_STEPS, load_dhis2
+    from etl.progress import Progress
+
+    result = load_dhis2(args.dhis2, args.db, args.mapping, args.as_of, Progress(LOAD_STEPS))
+    origin = {"data": " (end of the last month with dose values)"}.get(result.as_of_origin, "")
+    print(f"as of {result.as_of}{origin}, mapping: {result.mapping}")
+    print(f"{'file':<34}{'read':>10}{'loaded':>10}{'rejected':>10}{'used':>10}")
+    for name, counts in result.accounting.items():
+        if "rows_read" in counts:
+            print(
+                f"{name[-34:]:<34}{counts['rows_read']:>10,}{counts['rows_loaded']:>10,}"
+                f"{counts['rows_rejected']:>10,}{counts.get('used', counts['rows_loaded']):>10,}"
+            )
+    for path, reason in result.files.ignored:
+        print(f"ignored {path}: {reason}")
+    rejected = [p for p in result.problems if p.outcome == "rejected"]
+    for p in rejected[:20]:
+        print(f"rejected {p.file} {p.position}: {p.code}: {p.reason}", file=sys.stderr)
+    if len(rejected) > 20:
+        print(f"... {len(rejected) - 20:,} more rejected records (see --report)", file=sys.stderr)
     print(f"load run {result.run_id}: {result.indicator_rows:,} indicator rows published")
     if args.report:
         args.report.write_text(json.dumps(result.report(), indent=2, ensure_ascii=False))
@@ -163,6 +215,8 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     """Used by `make run`: first start generates and loads demo data, later starts reuse it."""
+    from etl.dhis2.load import LOAD_STEPS as DHIS2_STEPS
+    from etl.dhis2.load import load_dhis2
     from etl.generate import generate
     from etl.load import LOAD_STEPS, load_registry
     from etl.progress import Progress
@@ -175,9 +229,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
     else:
         out = config.demo_dir()
         print(f"generating {config.demo_children():,} synthetic children in {out}")
-        generate(out, children=config.demo_children(), seed=1, fmt="csv")
+        print(f"and a synthetic DHIS2 instance reporting their doses in {out / 'dhis2'}")
+        generate(out, children=config.demo_children(), seed=1, fmt="csv", dhis2=True)
         result = load_registry(out, args.db, None, Progress(LOAD_STEPS))
-        print(f"demo data loaded (run {result.run_id}, as of {result.extract.as_of})")
+        print(f"demo registry loaded (run {result.run_id}, as of {result.extract.as_of})")
+        dhis2 = load_dhis2(out / "dhis2", args.db, progress=Progress(DHIS2_STEPS))
+        print(f"demo DHIS2 data loaded (run {dhis2.run_id}, as of {dhis2.as_of})")
     accounts.ensure_demo_users(args.db, config.demo_password())
     names = ", ".join(name for name, _, _ in config.DEMO_USERS)
     print(

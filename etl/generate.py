@@ -36,6 +36,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from etl.dhis2 import synthetic
 from indicators import geography
 
 DEFAULT_AS_OF = date(2026, 6, 30)
@@ -605,12 +606,17 @@ class _Sink:
 
 
 def _chunk(
-    seed: int, index: int, start: int, n: int, total: int, geo: Geography, as_of: date
-) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
-    """Children start..start+n with their doses and bad rows, from the chunk's own stream."""
+    seed: int, index: int, start: int, n: int, total: int, geo: Geography, as_of: date,
+    tally: synthetic.Tally | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:  # fmt: skip
+    """Children start..start+n with their doses and bad rows, from the chunk's own stream;
+    the clean doses are also counted into `tally` for the synthetic DHIS2 instance."""
     rng = np.random.default_rng([seed, 1, index])
     kids = _children(rng, geo, start, n, as_of)
     doses = _doses(rng, geo, kids, as_of)
+    if tally is not None:
+        tally.add(kids.district, kids.birth, kids.sex, doses.child, doses.vaccine, doses.when,
+                  VACCINES)  # fmt: skip
     ids = health_ids(kids.number, seed)
     children, child_bad, rejected = _spoil_children(
         rng, geo, kids, _children_frame(geo, kids, ids, rng), as_of
@@ -630,12 +636,14 @@ def generate(
     fmt: str = "auto",
     as_of: date | None = None,
     progress: Callable[[int, int], None] | None = None,
+    dhis2: bool = False,
 ) -> dict:
     """Write children, vaccinations and manifest.json to out_dir; return what was written.
 
     The same seed and size give byte-identical files (the manifest's `extracted_at` is derived
     from as_of for that reason). Files of the other format left there by an earlier run are
-    removed so the folder holds exactly one export.
+    removed so the folder holds exactly one export. With `dhis2`, a synthetic DHIS2 instance
+    reporting these children's doses is written to `out_dir/dhis2` (`etl.dhis2.synthetic`).
     """
     if children < 1 or seed < 0:
         raise ValueError("children must be positive and seed non-negative")
@@ -653,9 +661,10 @@ def generate(
         "vaccinations": _Sink(out_dir / f"vaccinations.{ext}", DOSE_SCHEMA),
     }
     totals: dict[str, int] = {}
+    tally = synthetic.Tally(as_of, len(geo.district_codes), seed) if dhis2 else None
     for index, start in enumerate(range(0, children, CHUNK)):
         n = min(CHUNK, children - start)
-        kid_frame, dose_frame, counts = _chunk(seed, index, start, n, children, geo, as_of)
+        kid_frame, dose_frame, counts = _chunk(seed, index, start, n, children, geo, as_of, tally)
         sinks["children"].write(kid_frame)
         sinks["vaccinations"].write(dose_frame)
         del kid_frame, dose_frame
@@ -667,7 +676,17 @@ def generate(
         sink.close()
     manifest = out_dir / "manifest.json"
     manifest.write_text(json.dumps(_manifest(seed, as_of), indent=2) + "\n", encoding="utf-8")
-    return _summary(sinks, manifest, ext, seed, children, as_of, totals)
+    summary = _summary(sinks, manifest, ext, seed, children, as_of, totals)
+    if tally is not None:
+        summary["dhis2"] = _dhis2_instance(out_dir / "dhis2", geo, tally)
+    return summary
+
+
+def _dhis2_instance(out: Path, geo: Geography, tally: synthetic.Tally) -> dict:
+    """The DHIS2 instance: facilities spread as the registry's (district weights)."""
+    names = dict(geography.org_units().select("code", "name_en").rows())
+    codes = geo.district_codes.to_list()
+    return synthetic.write_instance(out, tally, codes, geo.district_facilities.astype(float), names)
 
 
 def _manifest(seed: int, as_of: date) -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 Stages run in that order and only the last touches the warehouse, in one transaction, so a
 failure at any point leaves the previous good data in place (and is logged as a failed run).
+The load replaces the registry's rows and its monthly dose counts; DHIS2 rows stay, except
+the registry-vs-DHIS2 triangulation, which it recomputes when DHIS2 data are loaded.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sqlalchemy as sa
 
 from etl.progress import Progress
 from etl.registry import RegistryError, RegistryExtract, read_registry
-from indicators import catalogue, geography
+from indicators import admin, catalogue, geography
 from indicators import warehouse as wh
 from indicators.cohort import cohort_cube
 from indicators.publish import publish
@@ -89,12 +91,22 @@ def _load(
         cube = cohort_cube(extract.children, extract.doses, extract.as_of, units)
     with progress.step("suppressing small cells and computing intervals"):
         values = publish(cube, extract.as_of)
+        counts = admin.registry_dose_counts(extract.children, extract.doses, extract.as_of)
+        values = pl.concat([values, _triangulation(engine, counts)])
     with progress.step("writing the warehouse"):
         run = _run_record(extract, started)
         wh.replace_results(
-            engine, run, values, extract.rejects, units, catalogue.as_frame(), run_id
-        )
+            engine, run, values, extract.rejects, units, catalogue.as_frame(), run_id,
+            source="registry", dose_counts=counts,
+            also_replace=list(admin.triangulation_doses().values()),
+        )  # fmt: skip
     return extract, values
+
+
+def _triangulation(engine: sa.Engine, counts: pl.DataFrame) -> pl.DataFrame:
+    """The registry-vs-DHIS2 rows against the DHIS2 data already loaded (none without)."""
+    codes = [admin.code_of(dose) for dose in admin.triangulation_doses()]
+    return admin.triangulation(wh.read_values(engine, codes), counts)
 
 
 def _run_record(extract: RegistryExtract, started: datetime) -> dict:

@@ -109,3 +109,41 @@ def trusted_proxies() -> int:
     (default 0: the client address is the TCP peer). 1 behind one nginx; a wrong value lets
     clients choose the address that lockouts and the audit record."""
     return int(_env("MIZAN_TRUSTED_PROXIES", "0"))
+
+
+# Administrative (DHIS2) analytics (spec/indicators.md, administrative section; WHO
+# Immunization Analysis app and data-quality tool defaults, reference/dhis2.md §6).
+
+
+def _percent(name: str, default: str) -> float:
+    """A percentage setting; a value that is not a number in 0..1000 stops with its name."""
+    text = _env(name, default)
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name}={text!r} is not a number") from None
+    if not 0 <= value <= 1000:
+        raise ValueError(f"{name}={text!r} is outside 0..1000")
+    return value
+
+
+def red_coverage_threshold() -> float:
+    """RED/REC access threshold: Penta1 coverage at or above it is good access (WHO app: 90;
+    older WHO material uses 80)."""
+    return _percent("MIZAN_RED_COVERAGE", "90")
+
+
+def red_dropout_threshold() -> float:
+    """RED/REC utilisation threshold: a Penta1->Penta3 dropout at or below it is good use."""
+    return _percent("MIZAN_RED_DROPOUT", "10")
+
+
+def outlier_threshold() -> float:
+    """|modified z-score| above which a facility's monthly value is an outlier
+    (Iglewicz-Hoaglin 3.5, as the WHO data-quality tool)."""
+    return _percent("MIZAN_OUTLIER_Z", "3.5")
+
+
+def completeness_target() -> float:
+    """Reporting completeness below this (%) flags `missing_reports` (WHO DQ tool: 90)."""
+    return _percent("MIZAN_COMPLETENESS_TARGET", "90")

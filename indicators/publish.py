@@ -81,7 +81,14 @@ def _reason() -> pl.Expr:
 
 def publish(cube: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """The publishable rows of a cube: the warehouse's `indicator_values` minus load_run_id."""
-    rows = _catalogue_columns(suppress(cube))
+    return publish_marked(suppress(cube), as_of)
+
+
+def publish_marked(marked: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """`publish` for a cube whose hidden cells are already decided (bool columns
+    `num_hidden`, `den_hidden`): for rows whose suppression follows from other published
+    rows (the administrative year-to-date series) or that count no persons (reports)."""
+    rows = _catalogue_columns(marked)
     shown = ~pl.col("num_hidden")
     num = pl.when(shown).then(pl.col("numerator").cast(pl.Float64))
     den = pl.when(~pl.col("den_hidden")).then(pl.col("denominator").cast(pl.Float64))

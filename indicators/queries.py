@@ -250,16 +250,18 @@ def _catalogue(_version: Version, url: str | None) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
-def latest_run(url: str | None = None) -> dict | None:
-    """The latest successful load run (its as-of date, source and accounting)."""
-    return _latest_run(_stamp(url), url)
+def latest_run(url: str | None = None, kind: str = "registry") -> dict | None:
+    """The latest successful load run of a kind (`registry` or `dhis2`): its as-of date,
+    source and accounting. The registry's is the one the cohort pages describe."""
+    return _latest_run(_stamp(url), url, kind)
 
 
 @versioned(maxsize=8)
-def _latest_run(version: Version, url: str | None) -> dict | None:
+def _latest_run(version: Version, url: str | None, kind: str) -> dict | None:
     if not version[0]:
         return None
-    return load_runs(url).filter(pl.col("id") == version[0]).to_dicts()[0]
+    runs = load_runs(url).filter(pl.col("status") == "succeeded", pl.col("kind") == kind)
+    return runs.to_dicts()[0] if runs.height else None
 
 
 def load_runs(url: str | None = None) -> pl.DataFrame:

@@ -174,6 +174,8 @@ def identity_relations(codes: Collection[str]) -> list[list[tuple[str, int, bool
     - dropout D of (f, l): D den = C_f num and D num = C_f num - C_l num.
     - coverage and zero-dose indicators of one age share their denominator (the children
       eligible at that age, `cohort._terms`), so each one's equals the first one's.
+    - administrative dropout against administrative coverage of its two doses, as above
+      (their denominators are population targets, never small).
     """
     present = [i for i in catalogue.indicators() if i.code in codes]
     coverage = {(i.doses, i.age_months): i.code for i in present if i.kind == "coverage"}
@@ -185,6 +187,13 @@ def identity_relations(codes: Collection[str]) -> list[list[tuple[str, int, bool
         if i.kind == "zero_dose" and single:
             relations.append([(i.code, NUM, False), (single, NUM, False), (i.code, DEN, True)])
         if i.kind == "dropout" and first:
+            relations.append([(i.code, DEN, False), (first, NUM, False)])
+            if last:
+                relations.append([(i.code, NUM, False), (last, NUM, False), (first, NUM, True)])
+    admin = {i.doses: i.code for i in present if i.kind == "admin_coverage"}
+    for i in present:  # the same two relations for DHIS2 dose sums (indicators.admin)
+        first, last = admin.get(i.doses[:1]), admin.get(i.doses[-1:])
+        if i.kind == "admin_dropout" and first:
             relations.append([(i.code, DEN, False), (first, NUM, False)])
             if last:
                 relations.append([(i.code, NUM, False), (last, NUM, False), (first, NUM, True)])
@@ -212,7 +221,8 @@ def _identity_groups(rows: pl.DataFrame, radix: dict[str, int]) -> pl.DataFrame:
             rows.filter(pl.col("indicator") == code).select(
                 gid.alias("_gid"), (2 * pl.col("_row") + layer).alias("_cell"),
                 pl.lit(total).alias("_total"), group_type,
-                pl.col(("numerator", "denominator")[layer]).abs().fill_null(0).alias("_rank"),
+                pl.col(("numerator", "denominator")[layer]).abs().fill_null(0)
+                .cast(pl.Int64).alias("_rank"),
             )
             for code, layer, total in relation
         ])

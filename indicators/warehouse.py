@@ -4,6 +4,11 @@ SQLAlchemy Core, so the same code runs on the embedded SQLite file and on Postgr
 A load's whole result (indicator values, org units, catalogue, rejects, its run record)
 is written in a single transaction: readers see the previous complete data until it
 commits, and a failure or a killed process leaves that data untouched.
+
+Two kinds of load share the warehouse: the registry (source `registry`) and DHIS2
+aggregate data (source `dhis2`). Each replaces only its own source's rows, so they can
+run in either order; `registry_dose_counts` keeps the registry's published monthly dose
+counts so that a later DHIS2 load can compare the two (`indicators.admin`).
 """
 
 from __future__ import annotations
@@ -82,6 +87,8 @@ load_runs = sa.Table(
     sa.Column("started_at", sa.DateTime, nullable=False),
     sa.Column("finished_at", sa.DateTime),
     sa.Column("status", sa.String(16), nullable=False),  # succeeded | failed
+    # registry | dhis2: which source's rows the run replaces
+    sa.Column("kind", sa.String(16), nullable=False, server_default="registry"),
     sa.Column("source", sa.String(200)),
     sa.Column("as_of", sa.Date),
     sa.Column("as_of_origin", sa.String(16)),  # option | manifest | data
@@ -99,6 +106,22 @@ rejects = sa.Table(
     sa.Column("line", sa.Integer, nullable=False),
     sa.Column("rule", sa.String(64), nullable=False),
     sa.Column("values", sa.Text, nullable=False),  # JSON of the raw row
+)
+
+# The registry's doses per month and org unit (the child's residence), published (a hidden
+# count is NULL), for the registry-vs-DHIS2 triangulation; replaced by each registry load.
+registry_dose_counts = sa.Table(
+    "registry_dose_counts",
+    metadata,
+    sa.Column("dose", sa.String(16), nullable=False),
+    sa.Column("period", sa.String(16), nullable=False),
+    sa.Column("org_unit", sa.String(16), nullable=False),
+    sa.Column("org_unit_level", sa.SmallInteger, nullable=False),
+    sa.Column("adm1_code", sa.String(16)),
+    sa.Column("doses", sa.Float),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("load_run_id", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("dose", "period", "org_unit"),
 )
 
 users = sa.Table(
@@ -146,7 +169,7 @@ meta = sa.Table(
 
 # Bump when a table changes; an older warehouse is then refused with a clear message rather
 # than failing half-way through a load.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: load_runs.kind, registry_dose_counts
 
 VALUE_COLUMNS = [c.name for c in indicator_values.columns]
 BATCH_ROWS = 20_000
@@ -292,7 +315,7 @@ def _copy(connection: sa.Connection, table: sa.Table, frame: pl.DataFrame) -> No
 INTERRUPTED = "the load process ended before it finished (killed or crashed); nothing changed"
 
 
-def start_run(eng: sa.Engine, started_at: datetime, source: str) -> int:
+def start_run(eng: sa.Engine, started_at: datetime, source: str, kind: str = "registry") -> int:
     """Record a load as running. Call it holding the load lock: any run still marked
     running then belongs to a process that died, and is marked interrupted."""
     with eng.begin() as connection:
@@ -302,13 +325,20 @@ def start_run(eng: sa.Engine, started_at: datetime, source: str) -> int:
             .values(status="interrupted", message=INTERRUPTED)
         )
         result = connection.execute(
-            load_runs.insert().values(started_at=started_at, status="running", source=source)
+            load_runs.insert().values(
+                started_at=started_at, status="running", source=source, kind=kind
+            )
         )
         return int(result.inserted_primary_key[0])
 
 
 def record_failure(
-    eng: sa.Engine, started_at: datetime, source: str, message: str, run_id: int | None = None
+    eng: sa.Engine,
+    started_at: datetime,
+    source: str,
+    message: str,
+    run_id: int | None = None,
+    kind: str = "registry",
 ) -> int:
     """Log a failed load; the data it would have replaced stays as it was."""
     values = {
@@ -321,7 +351,9 @@ def record_failure(
         if run_id is not None:
             connection.execute(load_runs.update().where(load_runs.c.id == run_id).values(values))
             return run_id
-        insert = load_runs.insert().values(started_at=started_at, source=source, **values)
+        insert = load_runs.insert().values(
+            started_at=started_at, source=source, kind=kind, **values
+        )
         return int(connection.execute(insert).inserted_primary_key[0])
 
 
@@ -333,15 +365,25 @@ def replace_results(
     units: pl.DataFrame,
     catalogue: pl.DataFrame,
     run_id: int | None = None,
+    *,
+    source: str = "registry",
+    dose_counts: pl.DataFrame | None = None,
+    also_replace: Iterable[str] = (),
 ) -> int:
     """Swap in a load's complete result in one transaction and return its run id (the
     running record `run_id` becomes succeeded in that same transaction).
 
-    `values` must already be published (suppressed) by `indicators.publish`: the warehouse
-    never holds a small cell.
+    Replaced: every indicator row of `source` and every row of the indicators in
+    `also_replace` (a registry load refreshes the triangulation rows, whose source is
+    dhis2, even when it has none left); the other source's rows stay. Org units are
+    merged: the new ones replace theirs, and an old one stays while a row still needs
+    it. `dose_counts`, when given, replaces `registry_dose_counts`. `values` must already
+    be published (suppressed) by `indicators.publish`: the warehouse never holds a small
+    cell.
     """
     record = {
         **run,
+        "kind": source,
         "inputs": json.dumps(run.get("inputs", [])),
         "accounting": json.dumps(run.get("accounting", {})),
         "status": "succeeded",
@@ -355,13 +397,59 @@ def replace_results(
             )
         else:
             connection.execute(load_runs.update().where(load_runs.c.id == run_id).values(record))
-        for table in (indicator_values, org_units, indicator_catalogue):
-            connection.execute(table.delete())
-        _insert(connection, org_units, units)
+        _delete_values(connection, source, list(also_replace))
+        connection.execute(indicator_catalogue.delete())
         _insert(connection, indicator_catalogue, catalogue)
         _insert(connection, indicator_values, values.with_columns(load_run_id=pl.lit(run_id)))
+        _merge_units(connection, units)
         _insert(connection, rejects, reject_rows.with_columns(load_run_id=pl.lit(run_id)))
+        if dose_counts is not None:
+            connection.execute(registry_dose_counts.delete())
+            counts = dose_counts.with_columns(load_run_id=pl.lit(run_id))
+            _insert(connection, registry_dose_counts, counts)
     return run_id
+
+
+def _delete_values(connection: sa.Connection, source: str, indicators: list[str]) -> None:
+    v = indicator_values
+    connection.execute(v.delete().where(v.c.source == source))
+    if indicators:
+        connection.execute(v.delete().where(v.c.indicator.in_(indicators)))
+
+
+def _merge_units(connection: sa.Connection, units: pl.DataFrame) -> None:
+    """New units replace theirs; an old unit stays only while some row still names it."""
+    codes = units["code"].to_list()
+    connection.execute(org_units.delete().where(org_units.c.code.in_(codes)))
+    _insert(connection, org_units, units)
+    used = sa.select(indicator_values.c.org_unit).distinct()
+    connection.execute(
+        org_units.delete().where(org_units.c.code.not_in(codes), org_units.c.code.not_in(used))
+    )
+
+
+def read_values(eng: sa.Engine, indicators: Iterable[str]) -> pl.DataFrame:
+    """Stored rows of some indicators, every column (for the ETL; the dashboard reads
+    through `indicators.queries`)."""
+    query = sa.select(indicator_values).where(indicator_values.c.indicator.in_(list(indicators)))
+    return _frame(eng, query, indicator_values)
+
+
+def read_dose_counts(eng: sa.Engine) -> pl.DataFrame:
+    """The registry's published monthly dose counts (empty before a registry load)."""
+    return _frame(eng, sa.select(registry_dose_counts), registry_dose_counts)
+
+
+def _frame(eng: sa.Engine, query: sa.Select, table: sa.Table) -> pl.DataFrame:
+    types = {sa.Float: pl.Float64, sa.Date: pl.Date, sa.Boolean: pl.Boolean}
+    schema = {
+        c.name: next((t for k, t in types.items() if isinstance(c.type, k)), None)
+        or (pl.Int64 if isinstance(c.type, sa.Integer) else pl.String)
+        for c in table.columns
+    }
+    with eng.connect() as connection:
+        found = connection.execute(query).all()
+    return pl.DataFrame([tuple(r) for r in found], schema=schema, orient="row")
 
 
 def rows(frame_rows: Iterable[sa.Row]) -> list[dict]:

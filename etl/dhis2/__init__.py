@@ -10,6 +10,11 @@
 | `registrations` | complete data set registrations, with timeliness |
 | `tracker` | tracker exports (new and legacy, JSON and CSV) as flat tables |
 | `source`, `values`, `problems` | safe bytes/text/JSON/XML/CSV reading, scalar parsing, errors |
+| `mapping` | `mapping.yaml`: the instance's data elements, options, data sets, districts |
+| `folder` | a folder of exports sorted into metadata, data values and registrations |
+| `facts` | normalized values and registrations, through the mapping, into indicator inputs |
+| `load` | `etl load --dhis2`: the whole load into the warehouse (source `dhis2`) |
+| `synthetic` | the synthetic instance `etl generate --dhis2` writes beside the registry |
 
 Readers raise `problems.Dhis2Error` (one line, naming the file) for a file that cannot be
 read at all; a malformed record becomes a `problems.Problem` and reading goes on.

@@ -88,11 +88,13 @@ class FileSummary:
 
 @dataclass
 class Normalized:
-    """The canonical table, every problem, and a summary per file."""
+    """The canonical table, every problem, and a summary per file; `positions` holds each
+    row's position in its file (aligned with `table`), for problems found later."""
 
     table: pl.DataFrame
     problems: list[Problem] = field(default_factory=list)
     files: list[FileSummary] = field(default_factory=list)
+    positions: pl.Series = field(default_factory=lambda: pl.Series("position", [], pl.String))
 
     @property
     def errors(self) -> list[str]:
@@ -132,7 +134,8 @@ def _finish(
     duplicates = _duplicates(table)
     for summary in files:
         summary.warnings += sum(p.file == summary.file for p in duplicates)
-    return Normalized(table.select(COLUMNS), [*problems, *duplicates], files)
+    positions = table["_position"].alias("position")
+    return Normalized(table.select(COLUMNS), [*problems, *duplicates], files, positions)
 
 
 def _empty() -> pl.DataFrame:
