@@ -610,14 +610,16 @@ def _monthly_doses(
         if dose in names:
             number[names.index(dose)] = position
     code = number[vaccine.to_physical().fill_null(0).to_numpy()]
-    code[vaccine.is_null().to_numpy()] = -1
-    child = doses["child_index"].to_numpy().astype(np.int64)
-    day = doses["dose_date"].cast(pl.Int32).fill_null(np.iinfo(np.int32).max).to_numpy()
+    code[vaccine.is_null().to_numpy() | doses["dose_date"].is_null().to_numpy()] = -1
+    rows = np.flatnonzero(code >= 0)  # the tracer doses only, from here on
+    code, child = code[rows], doses["child_index"].to_numpy()[rows].astype(np.int64)
+    dates = doses["dose_date"].gather(rows)
+    day = dates.cast(pl.Int32).to_numpy()
+    month = ((dates.dt.year() - 1970) * 12 + dates.dt.month() - 1).to_numpy().astype(np.int64)
     first_birthday = children["birth_date"].dt.offset_by("12mo").cast(pl.Int32).to_numpy()
     districts = children["adm2_code"].drop_nulls().unique().sort()
     district_id = children["adm2_code"].cast(pl.Enum(districts)).to_physical()
     district_id = district_id.fill_null(0).to_numpy().astype(np.int64)
-    month = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     last_month = np.datetime64(as_of, "M").astype(np.int64) - (as_of.day != _month_end(as_of))
     young = (tracer.index("MCV2") == code) if "MCV2" in tracer else np.zeros(code.size, bool)
     kept = (code >= 0) & (month <= last_month) & (young | (day < first_birthday[child]))
