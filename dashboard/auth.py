@@ -34,6 +34,8 @@ from indicators.scope import ROLES
 
 ALL_ROLES = ROLES
 ADMIN_ONLY = ("admin",)
+# Data quality: administrators, leadership, and governorate users for their governorate.
+DATA_QUALITY = ("admin", "leadership", "governorate")
 
 SESSION_COOKIE = "mizan_session"
 CSRF_COOKIE = "_csrf_token"  # the name the Dash renderer reads (Dash(csrf_token_name=))

@@ -25,6 +25,8 @@ FLAG_LABELS = {
     CAUTION: "Caution: denominator 25–49",
     "over_100": "Over 100 %",
     "negative_dropout": "Negative dropout",
+    "outlier": "Outlier in facility reports",
+    "missing_reports": "Reports missing (completeness under target)",
 }
 
 

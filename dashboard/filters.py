@@ -6,6 +6,7 @@ user's scope may see). Query strings pre-select values, so views can be linked t
 
 from __future__ import annotations
 
+import polars as pl
 from dash import html
 
 from dashboard import components as ui
@@ -16,11 +17,21 @@ from indicators import queries
 
 
 def indicator_period_place(
-    url: str, query: dict, *, indicator_id: str, period_id: str, unit_id: str
+    url: str,
+    query: dict,
+    *,
+    indicator_id: str,
+    period_id: str,
+    unit_id: str,
+    source: str | None = None,
 ) -> list[html.Div]:
-    """Three labelled dropdowns (deep links: `?indicator=...&org_unit=...&period=...`)."""
+    """Three labelled dropdowns (deep links: `?indicator=...&org_unit=...&period=...`);
+    `source` keeps the indicators of one source (`registry`: cohorts, not DHIS2 months)."""
     scope = current_scope()
-    options = selection.indicator_options(queries.catalogue(url))
+    catalogue = queries.catalogue(url)
+    if source:
+        catalogue = catalogue.filter(pl.col("source") == source)
+    options = selection.indicator_options(catalogue)
     codes = [o["value"] for o in options]
     indicator = query.get("indicator")
     if indicator not in codes:

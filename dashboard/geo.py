@@ -10,6 +10,8 @@ import math
 from collections.abc import Iterable
 from functools import cache
 
+import numpy as np
+
 from indicators import geography
 
 Box = tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
@@ -80,3 +82,61 @@ def view(codes: Iterable[str], level: int) -> tuple[dict[str, float], float] | N
         max(b[2] for b in known),
         max(b[3] for b in known),
     )
+
+
+# District outlines for maps drawn as plain SVG shapes (the RED/REC map): MapLibre cannot
+# draw fill patterns, and its text needs glyph fonts from the internet.
+# lons, lats (NaN between rings: a gap plotly does not join), label lon, label lat. Arrays,
+# because plotly sends them as compact typed arrays without copying them value by value.
+Outline = tuple[np.ndarray, np.ndarray, float, float]
+
+
+def _rings(geometry: dict) -> list[list[list[float]]]:
+    """Exterior rings of a Polygon or MultiPolygon."""
+    if geometry["type"] == "Polygon":
+        return [geometry["coordinates"][0]]
+    if geometry["type"] == "MultiPolygon":
+        return [polygon[0] for polygon in geometry["coordinates"]]
+    return []
+
+
+def _ring_area(ring: list[list[float]]) -> float:
+    return abs(sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(ring, ring[1:], strict=False))) / 2
+
+
+def label_point(ring: list[list[float]]) -> tuple[float, float]:
+    """A point inside the ring for its label: the middle of the widest inside stretch of
+    the horizontal line through the middle latitude (a centroid can fall outside)."""
+    lats = [p[1] for p in ring]
+    lat = (min(lats) + max(lats)) / 2
+    crossings = sorted(
+        a[0] + (lat - a[1]) * (b[0] - a[0]) / (b[1] - a[1])
+        for a, b in zip(ring, ring[1:], strict=False)
+        if (a[1] <= lat) != (b[1] <= lat)
+    )
+    pairs = list(zip(crossings[::2], crossings[1::2], strict=False))
+    if not pairs:
+        return sum(p[0] for p in ring) / len(ring), lat
+    west, east = max(pairs, key=lambda pair: pair[1] - pair[0])
+    return (west + east) / 2, lat
+
+
+@cache
+def _outlines(level: int, directory: str) -> dict[str, Outline]:
+    data = geography.geojson(level) or {"features": []}
+    key = f"adm{level}_pcode"
+    found: dict[str, Outline] = {}
+    for feature in data["features"]:
+        rings = _rings(feature["geometry"])
+        if not rings:
+            continue
+        points = np.concatenate([np.vstack([np.asarray(r, dtype=float), [np.nan, np.nan]])
+                                 for r in rings])  # fmt: skip
+        lon, lat = label_point(max(rings, key=_ring_area))
+        found[feature["properties"][key]] = (points[:, 0].copy(), points[:, 1].copy(), lon, lat)
+    return found
+
+
+def outlines(level: int) -> dict[str, Outline]:
+    """Org-unit code -> (lons, lats with NaN between rings, label lon, label lat)."""
+    return _outlines(level, str(geography.boundary_pack().directory))

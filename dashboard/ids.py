@@ -1,7 +1,7 @@
 """Component ids, unique across all pages (Dash Pages share one DOM and one callback map).
 
-Prefixes name the page: `ov-` overview, `imm-` immunization, `eq-` equity, `data-` data,
-`audit-` audit.
+Prefixes name the page: `ov-` overview, `imm-` immunization (`imm-adm-` its DHIS2 tab),
+`eq-` equity, `dq-` data quality, `data-` data, `audit-` audit.
 """
 
 from __future__ import annotations
@@ -90,6 +90,51 @@ AUDIT_COUNT = "audit-count"
 AUDIT_EXPORT = "audit-export"
 AUDIT_DOWNLOAD = "audit-download"
 AUDIT_USERS = "audit-users"
+
+# Immunization, DHIS2 (administrative) tab
+IMM_SOURCE = "imm-source"
+IMM_ADM_DOSE = "imm-adm-dose"
+IMM_ADM_YEAR = "imm-adm-year"
+IMM_ADM_ORG_UNIT = "imm-adm-org-unit"
+IMM_ADM_TITLE = "imm-adm-title"
+IMM_ADM_BASIS = "imm-adm-basis"
+IMM_ADM_MONITOR = "imm-adm-monitor"
+IMM_ADM_MONITOR_NOTE = "imm-adm-monitor-note"
+IMM_ADM_MONITOR_EXPORT = "imm-adm-monitor-export"
+IMM_ADM_MONITOR_DOWNLOAD = "imm-adm-monitor-download"
+IMM_ADM_SCATTER = "imm-adm-scatter"
+IMM_ADM_SCATTER_NOTE = "imm-adm-scatter-note"
+IMM_ADM_SCATTER_EXPORT = "imm-adm-scatter-export"
+IMM_ADM_SCATTER_DOWNLOAD = "imm-adm-scatter-download"
+IMM_ADM_MAP = "imm-adm-map"
+IMM_ADM_MAP_NOTE = "imm-adm-map-note"
+IMM_ADM_MAP_EXPORT = "imm-adm-map-export"
+IMM_ADM_MAP_DOWNLOAD = "imm-adm-map-download"
+IMM_ADM_DROPOUT = "imm-adm-dropout"
+IMM_ADM_DROPOUT_EXPORT = "imm-adm-dropout-export"
+IMM_ADM_DROPOUT_DOWNLOAD = "imm-adm-dropout-download"
+
+# Data quality
+DQ_YEAR = "dq-year"
+DQ_MONTH = "dq-month"
+DQ_ORG_UNIT = "dq-org-unit"
+DQ_TITLE = "dq-title"
+DQ_REPORTS_BAR = "dq-reports-bar"
+DQ_REPORTS_TABLE = "dq-reports-table"
+DQ_REPORTS_EXPORT = "dq-reports-export"
+DQ_REPORTS_DOWNLOAD = "dq-reports-download"
+DQ_OUTLIERS_TABLE = "dq-outliers-table"
+DQ_OUTLIERS_LIST = "dq-outliers-list"
+DQ_OUTLIERS_EXPORT = "dq-outliers-export"
+DQ_OUTLIERS_DOWNLOAD = "dq-outliers-download"
+DQ_OUTLIER_LIST_EXPORT = "dq-outlier-list-export"
+DQ_OUTLIER_LIST_DOWNLOAD = "dq-outlier-list-download"
+DQ_TRI_DOSE = "dq-tri-dose"
+DQ_TRI_TITLE = "dq-tri-title"
+DQ_TRI_CHART = "dq-tri-chart"
+DQ_TRI_TABLE = "dq-tri-table"
+DQ_TRI_EXPORT = "dq-tri-export"
+DQ_TRI_DOWNLOAD = "dq-tri-download"
 
 
 def all_ids() -> list[str]:

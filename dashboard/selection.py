@@ -37,7 +37,7 @@ TREND_NAMES = {
     "zero_dose_12m": "Zero-dose",
     "birth_reg_30d": "Birth reg. ≤30 days",
 }
-PAGE_NAMES = ("Overview", "Immunization", "Equity", "Data", "Audit")
+PAGE_NAMES = ("Overview", "Immunization", "Equity", "Data quality", "Data", "Audit")
 RUN_STATUSES = ("succeeded", "failed")
 SEXES = ("F", "M", "U")
 DISABILITIES = ("yes", "no", "unknown")

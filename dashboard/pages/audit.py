@@ -23,7 +23,7 @@ dash.register_page(
     __name__,
     path="/audit",
     name="Audit",
-    order=4,
+    order=5,
     title=lambda: f"Mizan · {t('Audit')}",
     allowed_roles=auth.ADMIN_ONLY,
 )

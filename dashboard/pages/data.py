@@ -22,7 +22,7 @@ dash.register_page(
     __name__,
     path="/data",
     name="Data",
-    order=3,
+    order=4,
     title=lambda: f"Mizan · {t('Data')}",
     allowed_roles=auth.ADMIN_ONLY,  # load bookkeeping and raw rejected rows: all regions
 )

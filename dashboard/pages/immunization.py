@@ -1,7 +1,9 @@
 """Immunization (/immunization): one indicator across places, for any subgroup.
 
-The selected place and its children are shown three ways (map, ranked bar with Wilson
-intervals, table); the export gives exactly the table's rows.
+Two tabs, one per source. Registry cohorts: the selected place and its children shown
+three ways (map, ranked bar with Wilson intervals, table); the export gives exactly the
+table's rows. DHIS2 reports: the administrative views of `dashboard.admin_view`
+(`?source=dhis2` opens it).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html, no_update
 
-from dashboard import auth, exports, figures, filters, ids, maps, selection, wiring
+from dashboard import admin_view, auth, exports, figures, filters, ids, maps, selection, wiring
 from dashboard import components as ui
 from dashboard.i18n import t
 from dashboard.session import current_scope, warehouse_url
@@ -25,6 +27,8 @@ dash.register_page(
     allowed_roles=auth.ALL_ROLES,
 )
 callbacks = wiring.Callbacks()
+admin_view.attach(callbacks)
+REGISTRY = "registry"
 
 
 def layout(**query: str) -> html.Div:
@@ -33,14 +37,35 @@ def layout(**query: str) -> html.Div:
         t("Immunization coverage"),
         t("Coverage, zero-dose, dropout and registration by place and subgroup"),
     )
-    if queries.latest_run(url) is None:
+    registry, dhis2 = queries.latest_run(url), queries.latest_run(url, admin_view.TAB)
+    if registry is None and dhis2 is None:
         return html.Div([header, ui.note(t("No data has been loaded yet."), "warning")])
+    if registry is None:
+        cohorts = ui.note(t("No registry data has been loaded yet."), "warning")
+    else:
+        cohorts = _registry_view(url, query)
+    source = query.get("source") if query.get("source") == admin_view.TAB else REGISTRY
+    tabs = dbc.Tabs(
+        [
+            dbc.Tab(cohorts, label=t("Registry cohorts"), tab_id=REGISTRY),
+            dbc.Tab(admin_view.layout(url, query), label=t("DHIS2 reports"), tab_id=admin_view.TAB),
+        ],
+        id=ids.IMM_SOURCE,
+        active_tab=source,
+        className="source-tabs",
+    )
+    return html.Div([header, tabs])
+
+
+def _registry_view(url: str, query: dict) -> html.Div:
+    """The registry cohorts tab: filters, map, ranked bar and table."""
     indicator, period, place = filters.indicator_period_place(
         url,
         query,
         indicator_id=ids.IMM_INDICATOR,
         period_id=ids.IMM_PERIOD,
         unit_id=ids.IMM_ORG_UNIT,
+        source=REGISTRY,
     )
     subgroups = [
         ui.radio(ids.IMM_SEX, t("Sex"), selection.sex_options(), "all"),
@@ -48,7 +73,6 @@ def layout(**query: str) -> html.Div:
     ]
     return html.Div(
         [
-            header,
             ui.filter_bar([(indicator, 5), (period, 2), (place, 5)], subgroups),
             html.H2(id=ids.IMM_TITLE, className="h5 mb-3"),
             dbc.Row(
@@ -68,7 +92,8 @@ def layout(**query: str) -> html.Div:
                 [html.Div(id=ids.IMM_TABLE), ui.legend_note()],
                 actions=ui.export_button(ids.IMM_EXPORT, ids.IMM_DOWNLOAD),
             ),
-        ]
+        ],
+        className="pt-3",
     )
 
 

@@ -224,6 +224,20 @@ def tiny_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def admin_url(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> str:
+    """Registry and DHIS2 data loaded by the real loaders (`admin_warehouse`): the tiny
+    Baghdad instance, with the boundary pack."""
+    from tests.dashboard import admin_warehouse
+
+    folder = tmp_path_factory.mktemp("admin")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MIZAN_GEO_DIR", str(shared_data))
+        url = admin_warehouse.build(folder, f"sqlite:///{folder / 'warehouse.db'}")
+    add_users(url)
+    return url
+
+
 @pytest.fixture
 def tiny(tiny_url: str) -> DashClient:
     """An administrator on the tiny warehouse (sees everything, like the CLI)."""

@@ -93,7 +93,7 @@ def test_login_form_generic_failure_then_success(dash_duo, e2e_url, screenshots)
 
 def test_leadership_pages_filters_download_and_sign_out(dash_duo, e2e_url, screenshots):
     start(dash_duo, e2e_url, "/", user="leader")
-    assert nav_links(dash_duo) == ["Overview", "Immunization", "Equity"]
+    assert nav_links(dash_duo) == ["Overview", "Immunization", "Equity", "Data quality"]
     assert "leader" in dash_duo.find_element("#nav-user").text
     assert "Leadership" in dash_duo.find_element("#nav-user").text
     dash_duo.wait_for_element("#ov-cards .kpi-value")
@@ -138,7 +138,7 @@ def test_governorate_user_sees_only_its_governorate(dash_duo, e2e_url, screensho
     units = queries.org_units(Scope("governorate", "IQG02"), e2e_url)
     basra = units.filter(pl.col("level") == 1)["name_en"][0]  # as the boundary pack spells it
     start(dash_duo, e2e_url, "/", user="basra")
-    assert nav_links(dash_duo) == ["Overview", "Immunization", "Equity"]
+    assert nav_links(dash_duo) == ["Overview", "Immunization", "Equity", "Data quality"]
     assert f"Governorate · {basra}" in dash_duo.find_element("#nav-user").text
     dash_duo.wait_for_contains_text("#ov-map-title", f"· {basra} ·", timeout=15)
     wait_idle(dash_duo)
@@ -192,7 +192,8 @@ def test_focal_point_equity_filters_and_download(dash_duo, e2e_url, screenshots)
 
 def test_admin_audit_page_filter_and_export(dash_duo, e2e_url, screenshots):
     start(dash_duo, e2e_url, "/audit", user="admin")
-    assert nav_links(dash_duo) == ["Overview", "Immunization", "Equity", "Data", "Audit"]
+    everything = ["Overview", "Immunization", "Equity", "Data quality", "Data", "Audit"]
+    assert nav_links(dash_duo) == everything
     dash_duo.wait_for_element("#audit-table table")
     pick(dash_duo, "audit-event", "login")
     wait_idle(dash_duo)
