@@ -352,7 +352,7 @@ def _dropout(cube: pl.DataFrame, ytd: bool) -> pl.DataFrame:
     )
     code = "admin_dropout_penta1_penta3" + ("_ytd" if ytd else "")
     return (
-        first.join(last, on=on)
+        first.join(last, on=on, nulls_equal=True)  # Iraq rows have no adm1_code
         .filter(pl.col("numerator") != 0)
         .with_columns(
             pl.lit(code).alias("indicator"),

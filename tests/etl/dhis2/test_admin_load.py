@@ -83,6 +83,7 @@ def test_coverage_dropout_and_red_equal_the_hand_computation(tiny: Path, warehou
     _close(_row(rows, "admin_dropout_penta1_penta3", "2024", D1), 180, 1080, 100 * 180 / 1080)
     _close(_row(rows, "admin_dropout_penta1_penta3", "2024", D2), 45, 720, 6.25)
     _close(_row(rows, "admin_dropout_penta1_penta3", "2024", GOV), 225, 1800, 12.5)
+    _close(_row(rows, "admin_dropout_penta1_penta3", "2024", "IQ"), 225, 1800, 12.5)  # Iraq too
     # February in IQG08Q02: (60 - 70) / 60 = -16.67 %, flagged, not capped.
     february = _row(rows, "admin_dropout_penta1_penta3", "202402", D2)
     _close(february, -10, 60, -100 * 10 / 60)
