@@ -9,14 +9,16 @@ parentheses).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import wraps
 
 import polars as pl
 from dash import html
 
 from dashboard import components as ui
-from dashboard import display, selection
+from dashboard import display, i18n, selection
 from dashboard.i18n import t
+from indicators import config
 from indicators import equity_measures as em
 from indicators import equity_views as ev
 
@@ -41,6 +43,25 @@ def dimension_options(restricted: bool) -> list[dict[str, str]]:
     return [{"label": name, "value": code} for code, name in names.items() if code not in hidden]
 
 
+def _per_language(build: Callable[[], dict]) -> Callable[[], dict]:
+    """`build()`, a dict of translated strings, made once per interface language (and
+    catalogue): the page looks up a label or a reason for every row it shows, and each `t`
+    reads the language setting. Callers must not change the dict."""
+    made: dict[str, tuple[dict, dict]] = {}
+
+    @wraps(build)
+    def get() -> dict:
+        language = config.language()
+        messages = i18n.catalogue(language)
+        found = made.get(language)
+        if found is None or found[0] is not messages:
+            found = made[language] = (messages, build())
+        return found[1]
+
+    return get
+
+
+@_per_language
 def personal_labels() -> dict[str, tuple[str, str]]:
     """Subgroup key → (label, the same inside a sentence)."""
     return {
@@ -69,8 +90,9 @@ def fifth_label(order: int, units: int | None = None) -> str:
 def label_of(row: Mapping, dimension: str, sentence: bool = False) -> str:
     """A subgroup's name as the page shows it (org units keep their names)."""
     key = row.get("subgroup")
-    if dimension in ev.PERSONAL and key in personal_labels():
-        return personal_labels()[key][1 if sentence else 0]
+    labels = personal_labels()
+    if dimension in ev.PERSONAL and key in labels:
+        return labels[key][1 if sentence else 0]
     if dimension == ev.FIFTH and row.get("order"):
         return fifth_label(int(row["order"]))
     return row.get("label") or key or display.MISSING_TEXT
@@ -84,7 +106,14 @@ def with_labels(frame: pl.DataFrame, dimension: str) -> pl.DataFrame:
 
 def status_text(status: str | None) -> str:
     """Why a measure or a gap is not shown, in the reader's words."""
-    texts = {
+    if status in (None, em.OK):
+        return ""
+    return _status_texts().get(status, status)
+
+
+@_per_language
+def _status_texts() -> dict[str, str]:
+    return {
         em.SUPPRESSED: t("a subgroup is suppressed (small numbers)"),
         ev.LOW_DENOMINATOR: t("a subgroup has fewer than 25 children"),
         em.NO_ESTIMATE: t("a subgroup has no value"),
@@ -105,11 +134,9 @@ def status_text(status: str | None) -> str:
         ev.ONE_COHORT: t("the baseline is the current cohort"),
         ev.BASELINE_ZERO: t("the baseline cohort has no zero-dose children"),
     }
-    if status in (None, em.OK):
-        return ""
-    return texts.get(status, status)
 
 
+@_per_language
 def measure_names() -> dict[str, str]:
     return {
         "D": t("Difference (D), percentage points"),

@@ -17,7 +17,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, html
 
-from dashboard import auth, display, exports, figures, filters, ids, selection, wiring
+from dashboard import auth, display, exports, filters, ids, selection, wiring
 from dashboard import components as ui
 from dashboard import equity_figures as charts
 from dashboard import equity_text as words
@@ -25,6 +25,7 @@ from dashboard.i18n import t
 from dashboard.session import current_scope, warehouse_url
 from indicators import equity_views as ev
 from indicators import queries
+from indicators.scope import Scope
 
 dash.register_page(
     __name__,
@@ -179,9 +180,15 @@ def _zero_dose_section(years: list[str]) -> html.Section:
 # ---------------------------------------------------------------- helpers
 
 
-def _view(indicator: str, period: str, unit: str | None, dimension: str | None) -> ev.View:
+def _view(
+    indicator: str,
+    period: str,
+    unit: str | None,
+    dimension: str | None,
+    scope: Scope | None = None,
+) -> ev.View:
     """The selection as the user's scope may see it (another governorate means its own)."""
-    place = selection.visible_unit(current_scope(), unit)
+    place = selection.visible_unit(scope or current_scope(), unit)
     chosen = dimension if dimension in ev.DIMENSIONS else ev.SEX
     return ev.View(indicator, period, place, chosen)
 
@@ -192,9 +199,10 @@ def _place_name(unit: dict | None) -> str:
     return unit["name_en"] if unit["level"] else t("Iraq")
 
 
-def _reference(view: ev.View, url: str) -> tuple[str, float] | None:
+def _reference(context: ev.Context) -> tuple[str, float] | None:
     """The setting's all-children value, for the dashed line (None when hidden)."""
-    rows = ev.setting_rows(current_scope(), view, url).filter(pl.col("period") == view.period)
+    period = context.view.period
+    rows = context.setting_rows().filter(pl.col("period") == period)
     row = rows.to_dicts()[0] if rows.height else None
     if row is None or display.is_hidden(row["suppressed"], row["flags"]):
         return None
@@ -268,54 +276,55 @@ def periods_for(indicator: str, current: str | None):
 )
 def update(indicator: str, period: str | None, unit: str, dimension: str | None):
     if not (indicator and period):
-        empty = figures.empty_figure(t("No data for this selection"))
+        empty = charts.empty_figure(t("No data for this selection"))
         nothing = t("No data for this selection")
         return nothing, "", "", empty, "", "", empty, "", empty, "", ""
     url, scope = warehouse_url(), current_scope()
-    view = _view(indicator, period, unit, dimension)
-    info = ev.indicator_info(indicator, url)
+    view = _view(indicator, period, unit, dimension, scope)
+    # One context for the whole callback: the place, setting, indicator and the area's rows
+    # are read once, and what the parts share (subgroups, cohorts, gaps) is computed once.
+    context = ev.Context(scope, view, url)
+    favourable = context.info["favourable"]
     meta = selection.indicator_meta(queries.catalogue(url), indicator)
-    place = ev.place_of(scope, view.place, url)
-    name = _place_name(place)
-    setting = _place_name(ev.setting_of(scope, view, url))
+    name = _place_name(context.place)
+    setting = _place_name(context.setting)
     title = " · ".join([t(meta["name_en"]), name, selection.period_label(period)])
     caption = [
         html.P(s, className="mb-1")
-        for s in words.caption(
-            ev.gap(scope, view, url), setting, view.dimension, info["favourable"]
-        )
+        for s in words.caption(context.gap(), setting, view.dimension, favourable)
     ]
     subgroups = charts.subgroup_figure(
-        ev.subgroups(scope, view, url),
+        context.subgroups(),
         view.dimension,
         unit=meta["unit"],
-        favourable=info["favourable"],
-        overall=_reference(view, url),
+        favourable=favourable,
+        overall=_reference(context),
         highlight=view.place if view.dimension in (ev.GOVERNORATE, ev.DISTRICT) else None,
     )
-    trend = ev.gap_trend(scope, view, url)
-    gaps, gap_note = _widest(view, url)
+    trend = context.gap_trend()
+    gaps, gap_note = _widest(context)
     return (
         title,
         caption,
         _subgroups_title(view.dimension),
         subgroups,
-        words.measures_table(ev.measures(scope, view, url), view.dimension),
+        words.measures_table(context.measures(), view.dimension),
         words.trend_caption(trend),
         charts.gap_trend_figure(trend, view.dimension, unit=meta["unit"]),
         words.gap_trend_table(trend, view.dimension, meta["unit"]),
         gaps,
         gap_note,
-        crosstab(ev.place_rows(current_scope(), view, url), meta["unit"]),
+        crosstab(context.place_rows(), meta["unit"]),
     )
 
 
-def _widest(view: ev.View, url: str):
+def _widest(context: ev.Context):
     """The widest-gap chart and its note (why districts are missing, or what to choose)."""
+    view = context.view
     if view.dimension not in ev.PERSONAL:
         message = t("Choose sex, disability or sex × disability to rank districts by their gap.")
-        return figures.empty_figure(t("Districts are ranked by a sex or disability gap")), message
-    gaps = ev.widest_gaps(current_scope(), view, url)
+        return charts.empty_figure(t("Districts are ranked by a sex or disability gap")), message
+    gaps = context.widest_gaps()
     withheld = gaps.filter(pl.col("estimate").is_null()).height
     note = t(
         "Gap = reference minus the subgroup in focus for coverage (the reverse for zero-dose and "
@@ -339,12 +348,12 @@ def _widest(view: ev.View, url: str):
 )
 def update_zero_dose(period: str | None, unit: str, baseline: str | None):
     url, scope = warehouse_url(), current_scope()
-    place = selection.visible_unit(scope, unit)
-    progress = ev.ia2030_progress(scope, place, period or "", baseline, url)
+    focus = ev.ZeroDose(scope, selection.visible_unit(scope, unit), url)  # read once
+    progress = focus.progress(period or "", baseline)
     cards = [
         dbc.Col(ui.kpi_card(*card), xs=12, sm=6, lg=3) for card in words.progress_cards(progress)
     ]
-    name = _place_name(ev.place_of(scope, place, url))
+    name = _place_name(focus.place)
     title = t("{place}, birth cohort {period}").format(
         place=name, period=selection.period_label(period or display.MISSING_TEXT)
     )
@@ -353,8 +362,8 @@ def update_zero_dose(period: str | None, unit: str, baseline: str | None):
     return (
         title,
         cards,
-        words.zero_dose_subgroup_table(ev.zero_dose_subgroups(scope, period, place, url)),
-        words.zero_dose_district_table(ev.zero_dose_districts(scope, period, place, url)),
+        words.zero_dose_subgroup_table(focus.subgroups(period)),
+        words.zero_dose_district_table(focus.districts(period)),
     )
 
 

@@ -2,15 +2,18 @@
 
 Every expected number is worked out here from the published rows themselves (plain Python:
 Wilson values as published, binomial SEs, D, R, BGV, PAR, pooled fifths, zero-dose ranks,
-IA2030 arithmetic), never by calling `equity_views`.
+IA2030 arithmetic), never by calling `equity_views`; except at the end, where the vectorised
+gaps (widest gaps, trend) are held to `summary_measures` group by group.
 """
 
 from __future__ import annotations
 
 import math
+import random
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from indicators import equity_views as ev
 from indicators.equity_measures import SUPPRESSED, TOO_FEW
@@ -413,3 +416,240 @@ def test_previous_period():
     assert ev.previous_period("2024") == "2023"
     assert ev.previous_period("2024Q1") == "2023Q4"
     assert ev.previous_period("2024Q3") == "2024Q2"
+
+
+# ---------------------------------------------------------------- the vectorised gaps
+# The widest gaps and the trend compute the headline D and R of every district (every cohort)
+# in one pipeline (`equity_views._gaps`). `equity_measures.summary_measures` stays the one
+# definition: group by group, through `_measures_of` (its withholding rules and labels), it
+# must give exactly the same estimates, intervals, reasons and compared subgroups.
+
+
+def per_group(frame: pl.DataFrame, info: dict, dimension: str, reason: str | None):
+    """The D and R rows of one group, the way the page computed them before `_gaps`."""
+    rows = ev._measures_of(frame, info, dimension, reason)
+    return rows.filter(pl.col("measure").is_in(ev.GAP_MEASURES))
+
+
+def info_of(indicator: str, url: str) -> dict:
+    return ev.indicator_info(indicator, url)
+
+
+def reference_widest(scope: Scope, view: ev.View, url: str) -> pl.DataFrame:
+    """`widest_gaps` district by district: each district's own pair through summary_measures."""
+    info = info_of(view.indicator, url)
+    place = ev.place_of(scope, view.place, url)
+    cube = ev._cube(scope, view.indicator, ev.area_of(place), url)
+    frames = []
+    for district in ev._units(cube, [view.period], 2).iter_rows(named=True):
+        one = ev.View(view.indicator, view.period, district["org_unit"], view.dimension)
+        pair = ev._pair(ev.subgroups(scope, one, url), view.dimension)
+        frames.append(
+            per_group(pair, info, view.dimension, ev.NO_DATA)
+            .filter(pl.col("measure") == "D")
+            .with_columns(
+                org_unit=pl.lit(district["org_unit"]),
+                org_unit_name=pl.lit(district["org_unit_name"]),
+            )
+        )
+    if not frames:
+        return pl.DataFrame(schema=ev.GAP_SCHEMA)
+    gaps = pl.concat(frames).select(list(ev.GAP_SCHEMA)).cast(ev.GAP_SCHEMA)
+    shown = gaps.filter(pl.col("estimate").is_not_null())
+    return pl.concat(
+        [
+            shown.sort(["estimate", "org_unit_name"], descending=[True, False]),
+            gaps.filter(pl.col("estimate").is_null()).sort("org_unit_name"),
+        ]
+    )
+
+
+def reference_trend(scope: Scope, view: ev.View, url: str) -> pl.DataFrame:
+    """`gap_trend` cohort by cohort: the pair (sex, disability) or all the subgroups (places,
+    fifths, as `measures` gives them) of each cohort through summary_measures."""
+    info = info_of(view.indicator, url)
+    frames = []
+    for year in ev.cohorts(scope, view, url):
+        one = ev.View(view.indicator, year, view.place, view.dimension)
+        if view.dimension in ev.PERSONAL:
+            pair = ev._pair(ev.subgroups(scope, one, url), view.dimension)
+            rows = per_group(pair, info, view.dimension, None if pair.height else ev.NO_DATA)
+        else:
+            rows = ev.measures(scope, one, url).filter(pl.col("measure").is_in(ev.GAP_MEASURES))
+        frames.append(rows.select(pl.lit(year).alias("period"), pl.all()))
+    return pl.concat(frames) if frames else pl.DataFrame()
+
+
+@pytest.mark.parametrize("indicator", [PENTA3, "zero_dose_12m", "birth_reg_30d"])
+def test_vectorised_widest_gaps_equal_summary_measures_district_by_district(url, indicator):
+    checked = 0
+    for period in ("2022", "2024", "2025Q1"):
+        for place in ("IQ", "IQG08Q01"):  # every district; a district: its governorate's
+            for dimension in ev.PERSONAL:
+                view = ev.View(indicator, period, place, dimension)
+                expected = reference_widest(NATIONAL, view, url)
+                assert_frame_equal(ev.widest_gaps(NATIONAL, view, url), expected, check_exact=True)
+                checked += expected.height
+    assert checked > 100
+
+
+@pytest.mark.parametrize("indicator", [PENTA3, "zero_dose_12m"])
+def test_vectorised_trend_equals_summary_measures_cohort_by_cohort(url, indicator):
+    statuses = set()
+    for place in ("IQ", "IQG02", "IQG08", "IQG02Q03"):
+        for dimension in ev.DIMENSIONS:
+            view = ev.View(indicator, "2024", place, dimension)
+            expected = reference_trend(NATIONAL, view, url)
+            trend = ev.gap_trend(NATIONAL, view, url)
+            assert_frame_equal(trend, expected, check_exact=True)
+            statuses |= set(trend["status"]) if trend.height else set()
+            # the caption's gap is the trend's in the selected cohort
+            gap = ev.gap(NATIONAL, view, url)
+            assert_frame_equal(gap, trend.filter(pl.col("period") == "2024").drop("period"))
+    assert {"ok", ev.NO_PREVIOUS, ev.NATIONAL_ONLY} <= statuses
+
+
+def subgroup_rows(key: str, *cells: tuple) -> list[dict]:
+    """One group of hand-made subgroups: (subgroup, numerator, denominator[, suppressed,
+    flags, value, order])."""
+    rows = []
+    for cell in cells:
+        subgroup, num, den, *rest = cell
+        hidden, flags, value, order = (*rest, *[None] * (4 - len(rest)))
+        if value is None and num is not None and den:
+            value = 100.0 * num / den
+        if flags is None:
+            flags = "low_denominator" if den is not None and den < 25 else ""
+        rows.append(
+            {
+                "period": "2024",
+                "subgroup": subgroup,
+                "label": f"label of {subgroup}",
+                "org_unit": key,
+                "numerator": None if hidden else num,
+                "denominator": None if hidden else den,
+                "value": None if hidden else value,
+                "ci_low": None if hidden or value is None else value - 1.0,
+                "ci_high": None if hidden or value is None else value + 1.0,
+                "suppressed": bool(hidden),
+                "flags": flags,
+                "order": order,
+                "reference": False,
+                "units": 1,
+            }
+        )
+    return rows
+
+
+AWKWARD = {  # group → its subgroups (focus first, reference second for sex)
+    "suppressed focus": [("F", 3, 40, True), ("M", 30, 40)],
+    "suppressed reference": [("F", 30, 40), ("M", 2, 40, True)],
+    "low denominator": [("F", 15, 20), ("M", 30, 40)],
+    "low denominator, both": [("F", 15, 20), ("M", 10, 24)],
+    "0 % vs 100 %": [("F", 0, 40), ("M", 40, 40)],
+    "100 % vs 0 %": [("F", 40, 40), ("M", 0, 40)],
+    "both 0 %": [("F", 0, 40), ("M", 0, 60)],
+    "both 100 %": [("F", 40, 40), ("M", 60, 60)],
+    "equal values": [("F", 30, 40), ("M", 60, 80)],
+    "only the focus": [("F", 30, 40)],
+    "only the reference": [("M", 30, 40)],
+    "no estimate": [("F", 30, 40, False, "", float("nan")), ("M", 30, 40)],
+    "missing estimate": [("F", None, 40, False, ""), ("M", 30, 40)],
+    "no population": [("F", 0, 0, False, "", 50.0), ("M", 30, 40)],
+    "above 100 % (no SE)": [("F", 50, 40), ("M", 30, 40)],
+    # summary_measures squares SEs with C's pow, which for this one differs from x·x
+    "pow(x, 2) is not x·x": [("F", 2970, 5000), ("M", 3100, 5000)],
+    "large": [("F", 61234, 81852), ("M", 1792, 2704)],
+}
+
+
+def awkward_frame(groups: dict[str, list[tuple]]) -> pl.DataFrame:
+    rows = [row for key, cells in groups.items() for row in subgroup_rows(key, *cells)]
+    return pl.DataFrame(rows, schema=ev.SUBGROUP_SCHEMA)
+
+
+def assert_gaps_equal_group_by_group(frame, info, dimension, keys, reasons):
+    vectorised = ev._gaps(frame, info, dimension, "org_unit", keys, reasons).collect()
+    expected = pl.concat(
+        [
+            per_group(
+                frame.filter(pl.col("org_unit") == key), info, dimension, reasons.get(key)
+            ).select(pl.lit(key).alias("org_unit"), pl.all())
+            for key in keys
+        ]
+    )
+    assert_frame_equal(vectorised, expected, check_exact=True)
+    lazily = ev._gaps(frame.lazy(), info, dimension, "org_unit", keys, reasons).collect()
+    assert_frame_equal(lazily, expected, check_exact=True)
+    return vectorised
+
+
+@pytest.mark.parametrize("favourable", [True, False])
+def test_vectorised_gaps_equal_summary_measures_on_awkward_groups(favourable):
+    info = {"code": "x", "name_en": "x", "favourable": favourable, "scale": 100.0}
+    keys = [*AWKWARD, "no rows", "no rows, no reason"]
+    reasons = {"no rows": ev.NO_DATA}
+    gaps = assert_gaps_equal_group_by_group(awkward_frame(AWKWARD), info, ev.SEX, keys, reasons)
+    d = {row["org_unit"]: row for row in gaps.filter(pl.col("measure") == "D").to_dicts()}
+    assert d["suppressed focus"]["status"] == SUPPRESSED
+    assert d["low denominator"]["status"] == ev.LOW_DENOMINATOR
+    assert d["low denominator"]["subgroup_a"] is not None  # computed, then withheld
+    assert d["0 % vs 100 %"]["estimate"] == (100.0 if favourable else -100.0)
+    assert d["equal values"]["estimate"] == 0.0
+    assert d["only the focus"]["status"] == TOO_FEW
+    assert d["no rows"]["status"] == ev.NO_DATA and d["no rows, no reason"]["status"] == TOO_FEW
+    statuses = set(gaps["status"])
+    assert {"ok", ev.NO_SE, "a subgroup has no estimate", "a subgroup has no population"} <= (
+        statuses
+    )
+    assert {"all estimates are 0", "the compared subgroup's estimate is 0"} <= statuses
+    assert "no interval: the ratio is not positive" in statuses
+
+
+@pytest.mark.parametrize("favourable", [True, False])
+def test_vectorised_gaps_choose_the_pair_as_summary_measures_does(favourable):
+    """More than two subgroups: the reference and the other furthest from it (or, without the
+    reference, the highest and the lowest), the first of equal values; fifths: best-off and
+    worst-off; every group of one frame of many, and a reused frame of the empty case."""
+    info = {"code": "x", "name_en": "x", "favourable": favourable, "scale": 100.0}
+    four = {
+        "ties among the others": [
+            ("F:yes", 30, 40),
+            ("F:no", 30, 40),
+            ("M:yes", 60, 80),
+            ("M:no", 35, 40),
+        ],
+        "no reference": [("F:yes", 20, 40), ("F:no", 35, 40), ("M:yes", 35, 40)],
+        "reference in the middle": [
+            ("F:yes", 10, 40),
+            ("F:no", 39, 40),
+            ("M:yes", 25, 40),
+            ("M:no", 30, 40),
+        ],
+        "all equal": [("F:yes", 20, 40), ("F:no", 20, 40), ("M:no", 40, 80)],
+    }
+    frame = awkward_frame(four)
+    assert_gaps_equal_group_by_group(frame, info, ev.SEX_DISABILITY, list(four), {})
+    places = {  # districts (no reference): highest − lowest, the first of equal values
+        "ties": [("IQG01Q01", 30, 40), ("IQG01Q02", 36, 40), ("IQG01Q03", 36, 40),
+                 ("IQG01Q04", 30, 40)],
+        "one low": [("IQG02Q01", 30, 40), ("IQG02Q02", 3, 40, False, "")],
+    }  # fmt: skip
+    frame = awkward_frame(places)
+    assert_gaps_equal_group_by_group(frame, info, ev.DISTRICT, list(places), {})
+    fifths = {
+        "fifths": [(f"Q{i}", 10 * i + 3, 100, False, "", None, i) for i in (3, 1, 5, 2, 4)],
+        "one hidden": [(f"Q{i}", 10 * i, 100, i == 2, "", None, i) for i in range(1, 6)],
+    }
+    frame = awkward_frame(fifths)
+    assert_gaps_equal_group_by_group(frame, info, ev.FIFTH, list(fifths), {})
+    rng = random.Random(7)  # many groups at once, some with squares pow(x, 2) ≠ x·x
+    many = {
+        f"g{i}": [("F", rng.randint(0, n), n), ("M", rng.randint(0, m), m)]
+        for i, (n, m) in enumerate(
+            (rng.randint(20, 6000), rng.randint(20, 6000)) for _ in range(300)
+        )
+    }
+    assert_gaps_equal_group_by_group(awkward_frame(many), info, ev.SEX, list(many), {})
+    empty = awkward_frame({})
+    assert_gaps_equal_group_by_group(empty, info, ev.SEX, ["a", "b"], {"a": ev.NATIONAL_ONLY})
