@@ -45,7 +45,10 @@ def browser() -> webdriver.Chrome:
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000",
                      "--disable-background-networking", "--no-first-run"):  # fmt: skip
         options.add_argument(argument)
-    return webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.set_page_load_timeout(60)  # a page that never loads fails the run, not hangs it
+    driver.set_script_timeout(10)
+    return driver
 
 
 def sign_in(driver: webdriver.Chrome, base: str, name: str, password: str) -> None:
