@@ -17,6 +17,7 @@ import argparse
 import json
 import statistics
 import sys
+import tempfile
 import time
 
 from selenium import webdriver
@@ -45,6 +46,7 @@ def browser() -> webdriver.Chrome:
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000",
                      "--disable-background-networking", "--no-first-run"):  # fmt: skip
         options.add_argument(argument)
+    options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='mizan-chromium-')}")
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     driver.set_page_load_timeout(60)  # a page that never loads fails the run, not hangs it
     driver.set_script_timeout(10)

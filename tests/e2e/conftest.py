@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,9 @@ def pytest_setup_options() -> Options:
         "--no-first-run",
     ):
         options.add_argument(argument)
+    # Its own profile: a second Chromium on the default profile hands over to a running one
+    # (another test session's) and the driver waits forever.
+    options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='mizan-chromium-')}")
     return options
 
 
