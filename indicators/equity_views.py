@@ -734,13 +734,17 @@ def gap(scope: Scope, view: View, url: str | None = None) -> pl.DataFrame:
 # ---------------------------------------------------------------- D and R of many groups
 
 
+_PAIR = ("_se_a", "_se_b", "value_a", "value_b")
+
+
 def _squares(wide: pl.DataFrame) -> pl.DataFrame:
     """`wide` with σ_a², σ_b², R² and y_b² of each compared pair, squared as
     `summary_measures` squares them: `x ** 2` on numpy scalars, which is C's pow(x, 2); for
     about one value in a thousand that differs in the last bit from x·x (what polars
-    computes). The same C function here keeps the intervals equal to the bit. (In Python,
-    between two plans: a Python function inside a plan can deadlock polars' thread pool when
-    the server's threads run plans at the same time.)"""
+    computes). The same C function here keeps the intervals equal to the bit (the square
+    roots and `exp` are the same IEEE and C functions in polars). Done in Python between two
+    plans rather than as a Python function inside one, which polars would call from its
+    thread pool, taking the GIL there, while the server's other threads run plans too."""
     se_a, se_b, y_a, y_b = (wide[name].to_list() for name in _PAIR)
     ratios = [None if a is None or not b else a / b for a, b in zip(y_a, y_b, strict=True)]
     return wide.with_columns(
@@ -757,9 +761,6 @@ def _square(value: float | None) -> float | None:
         return math.pow(value, 2)
     except OverflowError:
         return math.inf
-
-
-_PAIR = ("_se_a", "_se_b", "value_a", "value_b")
 
 
 @cache
