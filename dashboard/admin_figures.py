@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from functools import cache
 
 import numpy as np
 import plotly.graph_objects as go
 import polars as pl
-from plotly.basedatatypes import BaseTraceType
 
 from dashboard import display, figures, theme
 from dashboard.geo import Outline
@@ -42,20 +40,6 @@ MID_LAT = 33.2  # Iraq: x/y aspect of a lon/lat map (1 / cos(latitude))
 # Long bar charts: the legend at the very top, the value axis under it.
 # Stacked at the left: a row across would run under the modebar at the right.
 TOP_LEGEND = {"orientation": "v", "yanchor": "top", "y": 0.995, "x": 0, "yref": "container"}
-
-
-@cache
-def _template() -> dict:
-    return theme.TEMPLATE.to_plotly_json()
-
-
-def _build(traces: Sequence[BaseTraceType], **layout: object) -> go.Figure:
-    """The figure in one construction, theme included: `figures._figure` followed by
-    `figures._layout` costs 10-20 ms more per chart (plotly re-walks every layout path on
-    update), a third of the callback budget. Validation as `figures.UNCHECKED` says."""
-    return go.Figure(
-        data=list(traces), layout={"template": _template(), **layout}, **figures.UNCHECKED
-    )
 
 
 def month_names() -> tuple[str, ...]:
@@ -160,7 +144,7 @@ def monitoring_chart(
             "tickmode": "auto", "zeroline": False,
             "range": [min([0.0, *values]) - 2, max([20.0, *values]) * 1.15],
         }  # fmt: skip
-    return _build(
+    return figures.build(
         traces,
         height=400,
         xaxis={"type": "category", "categoryorder": "array", "categoryarray": list(months),
@@ -251,7 +235,7 @@ def _point_hover(row: dict) -> list[str]:
     return [row["org_unit_name"], category, coverage, dropout, flags, row["org_unit"]]
 
 
-def _hover_template() -> str:
+def _red_hover_template() -> str:
     return (
         "<b>%{customdata[0]}</b><br>%{customdata[1]}<br>"
         + t("Penta1 coverage")
@@ -301,7 +285,7 @@ def red_scatter(
                     },
                 },  # fmt: skip
                 customdata=[_point_hover(r) for r in group],
-                hovertemplate=_hover_template(),
+                hovertemplate=_red_hover_template(),
                 cliponaxis=False,
             )
         )
@@ -314,7 +298,7 @@ def red_scatter(
         {"type": "line", "xref": "x", "yref": "y", "x0": x_range[0], "x1": x_range[1],
          "y0": dropout, "y1": dropout, "line": line},
     ]  # fmt: skip
-    return _build(
+    return figures.build(
         traces,
         height=480,
         xaxis={"range": x_range, "ticksuffix": "%", "zeroline": False,
@@ -389,7 +373,7 @@ def _map_labels(rows: list[dict], outlines: Mapping[str, Outline]) -> go.Scatter
             ]
             for r in rows
         ],  # fmt: skip
-        hovertemplate=_hover_template(),
+        hovertemplate=_red_hover_template(),
         showlegend=False,
         name=t("Districts"),
     )
@@ -427,7 +411,7 @@ def red_map(
     traces.append(_map_labels(rows, outlines))
     x_range, y_range = _extent(*_joined([r["org_unit"] for r in rows], outlines))
     hidden_axis = {"visible": False, "showgrid": False, "zeroline": False}
-    return _build(
+    return figures.build(
         traces,
         height=figures.MAP_HEIGHT_PX,
         xaxis={**hidden_axis, "range": x_range, "constrain": "domain"},
@@ -527,7 +511,7 @@ def dropout_bar(rows: pl.DataFrame, *, threshold: float, highlight: str | None =
         )  # fmt: skip
     shown = [r["shown"] for r in ranked if r["shown"] is not None]
     low, high = min([0.0, *shown]), max([threshold, *shown])
-    return _build(
+    return figures.build(
         [*traces, *_hidden_labels(names, ranked)],
         height=max(240, SMALL_BAR_PX * len(ranked) + 110),
         barmode="relative",
@@ -566,7 +550,7 @@ def reporting_bar(table: pl.DataFrame, *, target: float, highlight: str | None =
         )
         for column, count, label, mark in measures
     ]  # fmt: skip
-    return _build(
+    return figures.build(
         traces,
         height=max(240, 2 * SMALL_BAR_PX * len(rows) + 100),
         barmode="group",
@@ -627,7 +611,7 @@ def triangulation_chart(rows: pl.DataFrame, year: str, month: int | None = None)
         shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": at - 0.5,
                        "x1": at + 0.5, "y0": 0, "y1": 1, "fillcolor": theme.MUTED,
                        "opacity": 0.12, "line": {"width": 0}, "layer": "below"})  # fmt: skip
-    return _build(
+    return figures.build(
         traces,
         height=380,
         barmode="group",

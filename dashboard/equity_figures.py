@@ -4,10 +4,7 @@ with the widest gap. Pure `plotly.graph_objects` builders of `equity_views` fram
 Groups are never told apart by colour alone: every subgroup has its own marker symbol and
 is named on the axis; colours are Okabe–Ito. Hidden values (suppressed, denominator under
 25) are never plotted: they are listed with their reason in grey, as on the other pages.
-Like `dashboard.figures`, traces skip plotly's property validation (`figures.UNCHECKED`);
-the tests build every figure with it on. Each figure is made in one step, its layout (with
-the template) given to the constructor: `update_layout` and `add_vline` walk plotly's
-property tree key by key, 20-30 ms a figure even unvalidated, three times per callback.
+Every figure is made by `figures.build` (one construction, no per-property validation).
 """
 
 from __future__ import annotations
@@ -38,28 +35,6 @@ MARKS = {
 }
 PLACE_MARK = theme.Mark(theme.OKABE_ITO[4], "", "circle")
 GAP_COLOUR = theme.OKABE_ITO[5]
-
-
-def _figure(traces: list, **layout: object) -> go.Figure:
-    """A figure with its traces and its layout (on the page's template), made in one step."""
-    return go.Figure(
-        data=traces, layout={"template": theme.TEMPLATE, **layout}, **figures.UNCHECKED
-    )
-
-
-def empty_figure(message: str, height: int = 260) -> go.Figure:
-    """`figures.empty_figure` (a blank chart that says why it is blank) made in one step."""
-    note = {
-        "text": message,
-        "showarrow": False,
-        "x": 0.5,
-        "y": 0.5,
-        "xref": "paper",
-        "yref": "paper",
-        "font": {"size": 15, "color": theme.MUTED},
-    }
-    hidden = {"visible": False}
-    return _figure([], annotations=[note], height=height, xaxis=hidden, yaxis=hidden)
 
 
 def mark_of(subgroup: str | None) -> theme.Mark:
@@ -122,7 +97,7 @@ def subgroup_figure(
 ) -> go.Figure:
     """One marker per subgroup with its 95 % interval (an equiplot turned into rows)."""
     if frame.is_empty():
-        return empty_figure(t("No data for this selection"))
+        return figures.empty_figure(t("No data for this selection"))
     rows = _ordered(frame, dimension, favourable)
     few = len(rows) <= FEW
     ticks = [_tick(r, few, highlight) for r in rows]
@@ -131,11 +106,11 @@ def subgroup_figure(
     traces = ([_markers(shown)] if shown else []) + ([_hidden_text(hidden)] if hidden else [])
     reference = {}
     if overall is not None and overall[1] is not None:
-        line, shape = _reference(overall, unit)
+        line, shape = figures.reference_line(overall[0], overall[1], unit, horizontal=False)
         traces.append(line)
         reference = {"shapes": [shape]}
     top = max([100.0] + [r["ci_high"] or 0 for _, r in shown])
-    return _figure(
+    return figures.build(
         traces,
         **reference,
         height=max(260, (64 if few else ROW_PX) * len(rows) + 90),
@@ -180,7 +155,7 @@ def _markers(shown: list[tuple[str, dict]]) -> go.Scatter:
             "width": 6,
         },
         customdata=_hover(rows),
-        hovertemplate=_hover_template(),
+        hovertemplate=figures.hover_template(),
         name=t("Value with 95% interval"),
         showlegend=False,
     )
@@ -197,52 +172,10 @@ def _hidden_text(hidden: list[tuple[str, dict]]) -> go.Scatter:
         textposition="middle right",
         textfont={"color": theme.MUTED},
         customdata=_hover(rows),
-        hovertemplate=_hover_template(),
+        hovertemplate=figures.hover_template(),
         name=t("No value shown"),
         showlegend=False,
     )
-
-
-def _hover_template() -> str:
-    return (
-        "<b>%{customdata[0]}</b><br>"
-        + t("Value")
-        + ": %{customdata[1]}<br>"
-        + t("95% interval")
-        + ": %{customdata[2]}<br>"
-        + t("Numerator")
-        + ": %{customdata[3]}<br>"
-        + t("Denominator")
-        + ": %{customdata[4]}<br>"
-        + t("Flags")
-        + ": %{customdata[5]}<extra></extra>"
-    )
-
-
-def _reference(overall: tuple[str, float], unit: str) -> tuple[go.Scatter, dict]:
-    """The dashed line at the all-children value (the shape `add_vline` makes) and its
-    legend entry."""
-    line = {"dash": "dash", "color": theme.MUTED, "width": 1.5}
-    shape = {
-        "line": line,
-        "type": "line",
-        "x0": overall[1],
-        "x1": overall[1],
-        "xref": "x",
-        "y0": 0,
-        "y1": 1,
-        "yref": "y domain",
-    }
-    legend = go.Scatter(
-        **figures.UNCHECKED,
-        x=[None],
-        y=[None],
-        mode="lines",
-        line=line,
-        hoverinfo="skip",
-        name=f"{overall[0]}: {display.number(overall[1], unit)}",
-    )
-    return legend, shape
 
 
 # ---------------------------------------------------------------- trend
@@ -291,7 +224,7 @@ def gap_trend_figure(trend: pl.DataFrame, dimension: str, *, unit: str = "%") ->
     """Top: the two compared subgroups by birth cohort; bottom: the gap with its interval."""
     rows = trend.filter(pl.col("measure") == "D").to_dicts() if not trend.is_empty() else []
     if not rows:
-        return empty_figure(t("No data for this selection"))
+        return figures.empty_figure(t("No data for this selection"))
     traces = []
     for side in ("a", "b"):
         points = _side_points(rows, side, dimension)
@@ -333,7 +266,7 @@ def gap_trend_figure(trend: pl.DataFrame, dimension: str, *, unit: str = "%") ->
             )
         )
     traces.append(_gap_trace(rows))
-    return _figure(
+    return figures.build(
         traces,
         height=520,
         xaxis={"type": "category", "anchor": "y2", "title": {"text": t("Birth cohort")}},
@@ -396,7 +329,7 @@ def widest_gap_figure(gaps: pl.DataFrame, dimension: str, limit: int = 10) -> go
     """The districts where the focus subgroup is furthest behind, with the gap's interval."""
     shown = gaps.filter(pl.col("estimate").is_not_null()).head(limit).to_dicts()
     if not shown:
-        return empty_figure(t("No district has a gap that can be shown"))
+        return figures.empty_figure(t("No district has a gap that can be shown"))
     # The gap is printed with the name: inside the bar it would sit on the interval line.
     names = [
         f"{html.escape(r['org_unit_name'])} · <b>{words.one(r['estimate'])}</b>" for r in shown
@@ -425,7 +358,7 @@ def widest_gap_figure(gaps: pl.DataFrame, dimension: str, limit: int = 10) -> go
         hovertemplate="<b>%{y}</b><br>%{customdata}<extra></extra>",
         name=t("Gap"),
     )
-    return _figure(
+    return figures.build(
         [bar],
         height=max(240, ROW_PX * len(shown) + 90),
         xaxis={"title": {"text": t("Gap (percentage points)")}, "zeroline": True},

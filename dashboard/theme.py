@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import plotly.colors
 import plotly.graph_objects as go
 
 OKABE_ITO = (
@@ -21,7 +22,10 @@ OKABE_ITO = (
     "#CC79A7",  # reddish purple
     "#000000",  # black
 )
-SEQUENTIAL = "Cividis"
+# Cividis as (position, colour) stops: the figure carries the exact scale, the same with or
+# without plotly's validation (which would expand the name into these stops).
+_CIVIDIS = plotly.colors.sequential.Cividis
+SEQUENTIAL = [[i / (len(_CIVIDIS) - 1), c] for i, c in enumerate(_CIVIDIS)]
 NO_VALUE = "#D9D9D9"  # suppressed, low denominator or no data
 INK = "#1F2A37"
 MUTED = "#5B6675"

@@ -17,7 +17,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, html
 
-from dashboard import auth, display, exports, filters, ids, selection, wiring
+from dashboard import auth, display, exports, figures, filters, ids, selection, wiring
 from dashboard import components as ui
 from dashboard import equity_figures as charts
 from dashboard import equity_text as words
@@ -276,7 +276,7 @@ def periods_for(indicator: str, current: str | None):
 )
 def update(indicator: str, period: str | None, unit: str, dimension: str | None):
     if not (indicator and period):
-        empty = charts.empty_figure(t("No data for this selection"))
+        empty = figures.empty_figure(t("No data for this selection"))
         nothing = t("No data for this selection")
         return nothing, "", "", empty, "", "", empty, "", empty, "", ""
     url, scope = warehouse_url(), current_scope()
@@ -323,7 +323,7 @@ def _widest(context: ev.Context):
     view = context.view
     if view.dimension not in ev.PERSONAL:
         message = t("Choose sex, disability or sex × disability to rank districts by their gap.")
-        return charts.empty_figure(t("Districts are ranked by a sex or disability gap")), message
+        return figures.empty_figure(t("Districts are ranked by a sex or disability gap")), message
     gaps = context.widest_gaps()
     withheld = gaps.filter(pl.col("estimate").is_null()).height
     note = t(
