@@ -12,6 +12,8 @@ zero-dose district list, each audited.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import dash
 import dash_bootstrap_components as dbc
 import polars as pl
@@ -379,15 +381,16 @@ def _chosen(view: ev.View) -> dict:
     }
 
 
-@callbacks(
-    Output(ids.EQ_DOWNLOAD, "data"),
-    Input(ids.EQ_EXPORT, "n_clicks"),
+VIEW_STATE = (
     State(ids.EQ_INDICATOR, "value"),
     State(ids.EQ_PERIOD, "value"),
     State(ids.EQ_ORG_UNIT, "value"),
     State(ids.EQ_DIMENSION, "value"),
-    prevent_initial_call=True,
 )
+
+
+@callbacks(Output(ids.EQ_DOWNLOAD, "data"), Input(ids.EQ_EXPORT, "n_clicks"), *VIEW_STATE,
+           prevent_initial_call=True)  # fmt: skip
 def export(_clicks: int, indicator: str, period: str, unit: str, dimension: str | None) -> dict:
     """The published rows the view is computed from, in the CSV contract."""
     view = _view(indicator, period, unit, dimension)
@@ -404,54 +407,33 @@ def export(_clicks: int, indicator: str, period: str, unit: str, dimension: str 
     )
 
 
-@callbacks(
-    Output(ids.EQ_HEAT_DOWNLOAD, "data"),
-    Input(ids.EQ_HEAT_EXPORT, "n_clicks"),
-    State(ids.EQ_INDICATOR, "value"),
-    State(ids.EQ_PERIOD, "value"),
-    State(ids.EQ_ORG_UNIT, "value"),
-    State(ids.EQ_DIMENSION, "value"),
-    prevent_initial_call=True,
-)
-def export_heat(_clicks: int, indicator: str, period: str, unit: str, dimension: str | None):
-    """The 20-column HEAT Plus upload file of the view (every cohort of the trend)."""
-    view = _view(indicator, period, unit, dimension)
-    rows = ev.heat_plus(current_scope(), view, warehouse_url())
-    return exports.table_download(
-        rows,
-        "heat-plus",
-        indicator,
-        period,
-        view.place,
-        view.dimension,
-        view="equity/heat-plus",
-        selection=_chosen(view),
-    )
+def _table_export(
+    output: str, trigger: str, rows_of: Callable, name: str, audited_as: str
+) -> Callable:
+    """An audited download of one table of the view (`rows_of(scope, view, url)`)."""
+
+    @callbacks(Output(output, "data"), Input(trigger, "n_clicks"), *VIEW_STATE,
+               prevent_initial_call=True)  # fmt: skip
+    def download(_clicks: int, indicator: str, period: str, unit: str, dimension: str | None):
+        view = _view(indicator, period, unit, dimension)
+        rows = rows_of(current_scope(), view, warehouse_url())
+        return exports.table_download(
+            rows, name, indicator, period, view.place, view.dimension,
+            view=audited_as, selection=_chosen(view),
+        )  # fmt: skip
+
+    return download
 
 
-@callbacks(
-    Output(ids.EQ_MEASURES_DOWNLOAD, "data"),
-    Input(ids.EQ_MEASURES_EXPORT, "n_clicks"),
-    State(ids.EQ_INDICATOR, "value"),
-    State(ids.EQ_PERIOD, "value"),
-    State(ids.EQ_ORG_UNIT, "value"),
-    State(ids.EQ_DIMENSION, "value"),
-    prevent_initial_call=True,
+# The 20-column HEAT Plus upload file (every cohort of the trend), and the measures with the
+# headline gap for the selected period and every cohort.
+export_heat = _table_export(
+    ids.EQ_HEAT_DOWNLOAD, ids.EQ_HEAT_EXPORT, ev.heat_plus, "heat-plus", "equity/heat-plus"
 )
-def export_measures(_clicks: int, indicator: str, period: str, unit: str, dimension: str | None):
-    """The measures and the headline gap, for the selected period and every cohort."""
-    view = _view(indicator, period, unit, dimension)
-    rows = ev.measures_export(current_scope(), view, warehouse_url())
-    return exports.table_download(
-        rows,
-        "equity-measures",
-        indicator,
-        period,
-        view.place,
-        view.dimension,
-        view="equity/measures",
-        selection=_chosen(view),
-    )
+export_measures = _table_export(
+    ids.EQ_MEASURES_DOWNLOAD, ids.EQ_MEASURES_EXPORT, ev.measures_export, "equity-measures",
+    "equity/measures",
+)
 
 
 @callbacks(

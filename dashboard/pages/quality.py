@@ -347,14 +347,7 @@ def _selection_of(chosen: dict) -> dict:
 )
 def export_reports(_clicks: int, year: str, month: str | None, unit_code: str):
     """The published completeness and timeliness rows behind the view."""
-    chosen = _chosen(year, month, unit_code)
-    rows = admin_views.quality_rows(
-        chosen["scope"], year, chosen["month"], chosen["area"], chosen["url"]
-    ).filter(pl.col("indicator") != admin_views.OUTLIERS)
-    return exports.indicator_download(
-        rows, "reporting", year, month, chosen["area"]["code"],
-        view="quality-reporting", selection=_selection_of(chosen),
-    )  # fmt: skip
+    return _quality_download(year, month, unit_code, outliers=False, name="reporting")
 
 
 @callbacks(
@@ -365,13 +358,21 @@ def export_reports(_clicks: int, year: str, month: str | None, unit_code: str):
 )
 def export_outlier_counts(_clicks: int, year: str, month: str | None, unit_code: str):
     """The published outlier-count rows behind the counts table."""
+    return _quality_download(year, month, unit_code, outliers=True, name="outliers")
+
+
+def _quality_download(
+    year: str, month: str | None, unit_code: str, *, outliers: bool, name: str
+) -> dict:
+    """The published report rows (or outlier-count rows) of the selection, in the contract."""
     chosen = _chosen(year, month, unit_code)
     rows = admin_views.quality_rows(
         chosen["scope"], year, chosen["month"], chosen["area"], chosen["url"]
-    ).filter(pl.col("indicator") == admin_views.OUTLIERS)
+    )
+    counted = pl.col("indicator") == admin_views.OUTLIERS
     return exports.indicator_download(
-        rows, "outliers", year, month, chosen["area"]["code"],
-        view="quality-outliers", selection=_selection_of(chosen),
+        rows.filter(counted if outliers else ~counted), name, year, month,
+        chosen["area"]["code"], view=f"quality-{name}", selection=_selection_of(chosen),
     )  # fmt: skip
 
 
