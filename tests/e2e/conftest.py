@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -17,6 +18,24 @@ from tests.dashboard.conftest import add_users
 
 os.environ.setdefault("DASH_TEST_CHROMEPATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "var" / "screenshots"
+
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder: marked e2e, skipped without a browser, and quiet about
+    selenium 4.2's use of APIs urllib3 deprecates (pinned by dash[testing]; not ours)."""
+    no_browser = shutil.which("chromedriver") is None
+    for item in items:
+        if HERE not in item.path.parents:
+            continue
+        item.add_marker(pytest.mark.e2e)
+        item.add_marker(pytest.mark.filterwarnings("ignore::DeprecationWarning:selenium"))
+        if no_browser:
+            item.add_marker(pytest.mark.skip(
+                reason="needs chromedriver and Chromium (apt-get install chromium-driver)"
+            ))  # fmt: skip
 
 
 def pytest_setup_options() -> Options:

@@ -8,11 +8,9 @@ entry fails a test, which is also how a Content-Security-Policy violation would 
 from __future__ import annotations
 
 import io
-import shutil
 import time
 
 import polars as pl
-import pytest
 from selenium.webdriver.common.keys import Keys
 
 import app as mizan_app
@@ -29,14 +27,6 @@ from tests.e2e.test_e2e_pages import (
     wait_idle,
 )
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:selenium"),
-    pytest.mark.skipif(
-        shutil.which("chromedriver") is None,
-        reason="needs chromedriver and Chromium (apt-get install chromium-driver)",
-    ),
-]
 GENERIC = "Sign-in failed. Check your user name and password, or try again later."
 
 

@@ -6,7 +6,6 @@ Screenshots go to var/screenshots/dhis2-*.png and quality-*.png for a human look
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 
 import polars as pl
@@ -20,14 +19,6 @@ from indicators.scope import Scope
 from tests.dashboard.conftest import add_users
 from tests.e2e.test_e2e_pages import assert_console_clean, download, pick, shot, start, wait_idle
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:selenium"),
-    pytest.mark.skipif(
-        shutil.which("chromedriver") is None,
-        reason="needs chromedriver and Chromium (apt-get install chromium-driver)",
-    ),
-]
 CHILDREN = 20_000
 
 

@@ -5,10 +5,8 @@ file downloads. Screenshots go to var/screenshots/equity-*.png for a human look.
 from __future__ import annotations
 
 import io
-import shutil
 
 import polars as pl
-import pytest
 
 from indicators import queries
 from indicators.heat_export import HEAT_PLUS_COLUMNS
@@ -22,15 +20,6 @@ from tests.e2e.test_e2e_pages import (
     start,
     wait_idle,
 )
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:selenium"),
-    pytest.mark.skipif(
-        shutil.which("chromedriver") is None,
-        reason="needs chromedriver and Chromium (apt-get install chromium-driver)",
-    ),
-]
 
 
 def published(url: str, sex: str, disability: str) -> dict:

@@ -7,12 +7,10 @@ var/screenshots/ for a human look.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 import polars as pl
-import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
@@ -22,15 +20,6 @@ from indicators.export import BOM, to_csv_bytes
 from indicators.scope import Scope
 from tests.dashboard.conftest import PASSWORD
 
-pytestmark = [
-    pytest.mark.e2e,
-    # selenium 4.2 (pinned by dash[testing]) calls APIs urllib3 deprecates; not ours to fix.
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:selenium"),
-    pytest.mark.skipif(
-        shutil.which("chromedriver") is None,
-        reason="needs chromedriver and Chromium (apt-get install chromium-driver)",
-    ),
-]
 NATIONAL = Scope.national()
 
 
