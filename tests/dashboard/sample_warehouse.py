@@ -292,6 +292,10 @@ TINY_ROWS = [
 ]
 
 
+CUBE_COLUMNS = ["indicator", "period", "org_unit", "org_unit_level", "adm1_code", "sex",
+                "disability", "numerator", "denominator"]  # fmt: skip
+
+
 def tiny_values() -> pl.DataFrame:
     """The hand-built published frame (a few places, every display case)."""
     cube = pl.DataFrame(
@@ -309,17 +313,12 @@ def tiny_values() -> pl.DataFrame:
             )
             for indicator, period, unit, sex, disability, num, den in TINY_ROWS
         ],
-        schema=[
-            "indicator",
-            "period",
-            "org_unit",
-            "org_unit_level",
-            "adm1_code",
-            "sex",
-            "disability",
-            "numerator",
-            "denominator",
-        ],
+        schema=CUBE_COLUMNS,
         orient="row",
     )
     return publish(cube)
+
+
+def published_rows(rows: list[tuple]) -> pl.DataFrame:
+    """A hand-written cube, one tuple of CUBE_COLUMNS per cell, published as loads do."""
+    return publish(pl.DataFrame(rows, schema=CUBE_COLUMNS, orient="row"))

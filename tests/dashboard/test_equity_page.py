@@ -261,18 +261,7 @@ def hand_values() -> pl.DataFrame:
         for year in ("2023", "2024")
         for (sex, dis), (num, den) in cells.items()
     ]
-    names = [
-        "indicator",
-        "period",
-        "org_unit",
-        "org_unit_level",
-        "adm1_code",
-        "sex",
-        "disability",
-        "numerator",
-        "denominator",
-    ]
-    return sample_warehouse.publish(pl.DataFrame(rows, schema=names, orient="row"))
+    return sample_warehouse.published_rows(rows)
 
 
 @pytest.fixture

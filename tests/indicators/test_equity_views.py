@@ -294,18 +294,7 @@ def hand_cube() -> pl.DataFrame:
         for year in ("2022", "2023", "2024")
         for unit in ("IQG08", "IQG08Q01", "IQG08Q02")
     ]
-    names = [
-        "indicator",
-        "period",
-        "org_unit",
-        "org_unit_level",
-        "adm1_code",
-        "sex",
-        "disability",
-        "numerator",
-        "denominator",
-    ]
-    return sample_warehouse.publish(pl.DataFrame(rows, schema=names, orient="row"))
+    return sample_warehouse.published_rows(rows)
 
 
 @pytest.fixture(scope="module")
