@@ -68,32 +68,31 @@ def no_reports(url: str) -> str:
     return t("The DHIS2 reports loaded do not cover your area.")
 
 
-def _cards() -> list:
-    def export(button: str, download: str) -> html.Span:
-        return ui.export_button(button, download)
+def _chart_card(title: str, graph: str, export: str, download: str, note: str) -> dbc.Card:
+    """A chart with its export button and a note under it."""
+    return ui.card(
+        title, ui.graph(graph), actions=ui.export_button(export, download),
+        footer=html.Div(id=note),
+    )  # fmt: skip
 
-    monitor = ui.card(
-        t("Monitoring chart: doses against the target"),
-        ui.graph(ids.IMM_ADM_MONITOR),
-        actions=export(ids.IMM_ADM_MONITOR_EXPORT, ids.IMM_ADM_MONITOR_DOWNLOAD),
-        footer=html.Div(id=ids.IMM_ADM_MONITOR_NOTE),
-    )
-    scatter = ui.card(
-        t("RED/REC: Penta1 coverage and dropout by district"),
-        ui.graph(ids.IMM_ADM_SCATTER),
-        actions=export(ids.IMM_ADM_SCATTER_EXPORT, ids.IMM_ADM_SCATTER_DOWNLOAD),
-        footer=html.Div(id=ids.IMM_ADM_SCATTER_NOTE),
-    )
-    red_map = ui.card(
-        t("RED/REC categories by district"),
-        ui.graph(ids.IMM_ADM_MAP),
-        actions=export(ids.IMM_ADM_MAP_EXPORT, ids.IMM_ADM_MAP_DOWNLOAD),
-        footer=html.Div(id=ids.IMM_ADM_MAP_NOTE),
-    )
+
+def _cards() -> list:
+    monitor = _chart_card(
+        t("Monitoring chart: doses against the target"), ids.IMM_ADM_MONITOR,
+        ids.IMM_ADM_MONITOR_EXPORT, ids.IMM_ADM_MONITOR_DOWNLOAD, ids.IMM_ADM_MONITOR_NOTE,
+    )  # fmt: skip
+    scatter = _chart_card(
+        t("RED/REC: Penta1 coverage and dropout by district"), ids.IMM_ADM_SCATTER,
+        ids.IMM_ADM_SCATTER_EXPORT, ids.IMM_ADM_SCATTER_DOWNLOAD, ids.IMM_ADM_SCATTER_NOTE,
+    )  # fmt: skip
+    red_map = _chart_card(
+        t("RED/REC categories by district"), ids.IMM_ADM_MAP,
+        ids.IMM_ADM_MAP_EXPORT, ids.IMM_ADM_MAP_DOWNLOAD, ids.IMM_ADM_MAP_NOTE,
+    )  # fmt: skip
     dropout = ui.card(
         t("Dropout Penta1 → Penta3 by district"),
         html.Div(ui.graph(ids.IMM_ADM_DROPOUT), className="scroll-panel"),
-        actions=export(ids.IMM_ADM_DROPOUT_EXPORT, ids.IMM_ADM_DROPOUT_DOWNLOAD),
+        actions=ui.export_button(ids.IMM_ADM_DROPOUT_EXPORT, ids.IMM_ADM_DROPOUT_DOWNLOAD),
         footer=t("Highest first. Dashed line: the dropout threshold ({threshold}%).").format(
             threshold=f"{config.red_dropout_threshold():g}"
         ),
