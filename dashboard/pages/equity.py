@@ -54,6 +54,7 @@ def layout(**query: str) -> html.Div:
         indicator_id=ids.EQ_INDICATOR,
         period_id=ids.EQ_PERIOD,
         unit_id=ids.EQ_ORG_UNIT,
+        source="registry",  # subgroups by sex and disability exist for registry cohorts only
     )
     scope = current_scope()
     options = words.dimension_options(scope.restricted)

@@ -100,6 +100,14 @@ def test_immunization_has_a_registry_and_a_dhis2_tab(clients):
     )
 
 
+def test_the_equity_page_offers_registry_indicators_only(clients):
+    """DHIS2 reports have no disability and few sexes: not equity subgroups."""
+    page = clients["admin"].page("/equity", "")
+    codes = [o["value"] for o in component(page, "eq-indicator")["props"]["options"]]
+    assert "cov_penta3_12m" in codes
+    assert not any(code.startswith(("admin_", "triangulation_", "report_")) for code in codes)
+
+
 def test_monitoring_chart_cumulates_doses_against_the_target(clients):
     status, response = clients["admin"].call("imm-adm-monitor", ADM)
     assert status == 200
