@@ -19,7 +19,7 @@ import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import auth, figures, headers, login, production, routes, shell, wiring
-from indicators import config
+from indicators import config, warmup
 
 PROJECT_DIR = Path(__file__).resolve().parent
 MAX_REQUEST_BYTES = 4 * 1024 * 1024  # callback payloads are small; refuse huge bodies
@@ -92,6 +92,7 @@ server = app.server
 if __name__ == "__main__":
     if config.production():
         sys.exit("mizan: production is served by gunicorn: gunicorn -c gunicorn.conf.py app:server")
+    warmup.start()
     # The version check would call dash-version.plotly.com: the deployment is offline.
     app.run(
         host=config.host(),

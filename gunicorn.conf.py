@@ -39,3 +39,10 @@ loglevel = os.environ.get("MIZAN_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 # The client address behind a reverse proxy: set MIZAN_TRUSTED_PROXIES (werkzeug ProxyFix
 # in the app), so lockouts and the audit see the real client, not the proxy.
+
+
+def post_worker_init(worker) -> None:  # noqa: ANN001 (gunicorn's hook signature)
+    """Warm the query cache in the background once the worker has built the app."""
+    from indicators import warmup
+
+    warmup.start()

@@ -7,9 +7,9 @@
 own session (leadership users and governorate users, created in the warehouse when
 missing), then, until the time is up, picks a step a dashboard user takes (open a page,
 change the map indicator, drill into a governorate, change the Immunization filters, compare
-subgroups on the Equity page, look at its zero-dose focus) and
-posts exactly the request the Dash renderer posts to `/_dash-update-component` (CSRF
-header, session cookie, the callback's outputs/inputs/state), with a pause of
+subgroups on the Equity page, look at its zero-dose focus) and posts exactly the requests
+the Dash renderer posts to `/_dash-update-component` (CSRF header, session cookie, the
+callback's outputs/inputs/state), with a pause of
 `--think` seconds (uniform) between steps, as a person reading a chart would. Every status
 other than 200 (or 204 for "no update") counts as an error.
 
@@ -285,6 +285,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give --url or --serve")
     choices = read_choices(args.db)
     names = ensure_users(args.db, args.users, choices.governorates)
+    # Steady state, as after the server's own warm-up (indicators.warmup): this process
+    # shares the cache store with a server it starts. A --url server warms itself.
+    from indicators import queries
+
+    started = time.perf_counter()
+    print(f"warmed {queries.warm(args.db)} indicators in {time.perf_counter() - started:.1f} s")
     server, base = serve(args.db, args.workers) if args.serve else (None, args.url)
     try:
         stats = Stats()

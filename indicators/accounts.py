@@ -29,6 +29,9 @@ MIN_PASSWORD = 8
 CLIENT_FAILURES = 20  # failed logins from one client address before it must wait
 CLIENT_WINDOW = timedelta(minutes=15)
 SESSION_IDLE = timedelta(minutes=30)
+# The idle timer is refreshed at most this often: a write on every request would queue every
+# callback of every worker behind the warehouse's one write lock.
+SESSION_TOUCH = timedelta(minutes=1)
 SESSION_MAX = timedelta(hours=12)
 
 
@@ -279,7 +282,8 @@ def start_session(url: str | None, user: User) -> tuple[str, str]:
 
 def session_user(url: str | None, token: str | None) -> tuple[User, str] | None:
     """The user and CSRF token of a live session (idle and absolute limits), refreshing its
-    idle timer; None for an unknown, expired or disabled user's session."""
+    idle timer (once a minute at most); None for an unknown, expired or disabled user's
+    session."""
     if not token:
         return None
     s, now = wh.sessions, wh.now()
@@ -291,7 +295,8 @@ def session_user(url: str | None, token: str | None) -> tuple[User, str] | None:
         if now - row.last_seen > SESSION_IDLE or now - row.created_at > SESSION_MAX:
             connection.execute(s.delete().where(s.c.token_hash == key))
             return None
-        connection.execute(s.update().where(s.c.token_hash == key).values(last_seen=now))
+        if now - row.last_seen > SESSION_TOUCH:
+            connection.execute(s.update().where(s.c.token_hash == key).values(last_seen=now))
     user = active_user(url, row.username)
     return (user, row.csrf_token) if user else None
 

@@ -56,6 +56,11 @@ def cache_dir() -> Path | None:
     return None if value.lower() == "off" else Path(value)
 
 
+def warm_interval() -> float:
+    """Seconds between the cache warmer's checks for new data (`indicators.warmup`); 0 = off."""
+    return float(_env("MIZAN_WARM_INTERVAL", "30"))
+
+
 def host() -> str:
     return _env("MIZAN_HOST", "127.0.0.1")
 

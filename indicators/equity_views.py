@@ -225,8 +225,12 @@ def indicator_info(indicator: str, url: str | None = None) -> dict:
 
 
 def _cube(scope: Scope, indicator: str, area: str, url: str | None) -> pl.DataFrame:
-    """Every published row of the indicator in the area, all periods (one cached query)."""
-    return queries.indicator_values(scope, indicators=[indicator], org_unit=area, url=url)
+    """Every published row of the indicator in the area, all periods (cut from the
+    indicator's cached rows: `queries.indicator_rows`)."""
+    rows = queries.indicator_rows(scope, indicator, url)
+    if area == "IQ":
+        return rows
+    return rows.filter(pl.col("org_unit").str.starts_with(area))
 
 
 def _empty() -> pl.DataFrame:
@@ -268,7 +272,7 @@ class Context:
     """Everything one view is computed from, read once: the place (None when the scope may
     not see it: no data), the setting (the place, or a district's governorate for districts
     and fifths), the indicator's direction and scale, and the area's cube (every published
-    row of the indicator where districts are compared, all periods: one cached query).
+    row of the indicator where districts are compared, all periods).
 
     The page makes one per callback and asks it for each part; what two parts share (the
     cohorts, the subgroups of every cohort, the headline gap of every cohort) is computed

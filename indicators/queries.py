@@ -187,6 +187,30 @@ def _indicator_values(
     return frame.sort(SORT_KEYS)
 
 
+def indicator_rows(scope: Scope, indicator: str, url: str | None = None) -> pl.DataFrame:
+    """Every published row of one indicator the scope may see, all periods and places.
+
+    One cached read of the whole indicator serves every scope and place: an SQL query for
+    one area costs as much as one for the whole indicator, so views that cut many areas
+    (equity) cut this frame in memory. The scope is applied here, as in SQL."""
+    rows = _indicator_values(
+        _stamp(url), Scope.national(), (indicator,), None, None, None, None, None, url
+    )
+    if scope.restricted:
+        return rows.filter(pl.col("adm1_code") == scope.governorate)
+    return rows.clone()
+
+
+def warm(url: str | None = None, source: str = "registry") -> int:
+    """Read every indicator of a source into the cache (the shared store is filled once per
+    data version for all workers); returns how many. Run in the background after a start or
+    a load, so that no user waits for a whole-indicator read."""
+    codes = catalogue(url).filter(pl.col("source") == source)["code"].to_list()
+    for code in codes:
+        indicator_rows(Scope.national(), code, url)
+    return len(codes)
+
+
 def periods(scope: Scope, indicator: str, url: str | None = None) -> list[str]:
     """Periods that have data for an indicator, oldest first (years and quarters)."""
     return list(_periods(_stamp(url), scope, indicator, url))

@@ -84,6 +84,29 @@ def test_one_client_is_throttled_across_user_names(warehouse_url: str) -> None:
     assert accounts.authenticate(warehouse_url, "admin", "pass-admin", client="10.1.1.1")
 
 
+def test_the_idle_timer_is_refreshed_at_most_once_a_minute(warehouse_url: str) -> None:
+    accounts.add_user(warehouse_url, "focal", "pass-focal", "focal_point")
+    user = accounts.authenticate(warehouse_url, "focal", "pass-focal")
+    token, _ = accounts.start_session(warehouse_url, user)
+
+    def last_seen():  # noqa: ANN202
+        with wh.engine(warehouse_url).connect() as connection:
+            return connection.execute(sa.select(wh.sessions.c.last_seen)).scalar()
+
+    def set_last_seen(value) -> None:  # noqa: ANN001
+        with wh.engine(warehouse_url).begin() as connection:
+            connection.execute(wh.sessions.update().values(last_seen=value))
+
+    recent = wh.now() - accounts.SESSION_TOUCH / 2
+    set_last_seen(recent)
+    assert accounts.session_user(warehouse_url, token) is not None
+    assert last_seen() == recent  # not written again within the minute
+    before = wh.now()
+    set_last_seen(before - accounts.SESSION_TOUCH * 2)
+    assert accounts.session_user(warehouse_url, token) is not None
+    assert last_seen() >= before  # refreshed
+
+
 def test_sessions_expire_end_and_follow_the_account(warehouse_url: str) -> None:
     accounts.add_user(warehouse_url, "focal", "pass-focal", "focal_point")
     user = accounts.authenticate(warehouse_url, "focal", "pass-focal")

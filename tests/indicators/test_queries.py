@@ -42,3 +42,19 @@ def test_latest_complete_cohort_needs_every_child_old_enough(url: str) -> None:
     # the 2025Q1 quarter is not a year, and nothing later is complete
     assert queries.latest_complete_cohort(Scope.national(), "cov_penta3_12m", url) == "2024"
     assert queries.periods(Scope.national(), "cov_penta3_12m", url) == ["2023", "2024", "2025Q1"]
+
+
+def test_indicator_rows_are_the_scoped_rows_of_one_indicator(url: str) -> None:
+    """The whole-indicator read that views cut in memory equals the SQL selection, for the
+    nation and for a governorate user (the scope applied in memory, as in SQL)."""
+    for scope in (Scope.national(), Scope("governorate", "IQG08")):
+        rows = queries.indicator_rows(scope, "cov_penta3_12m", url)
+        expected = queries.indicator_values(scope, indicators=["cov_penta3_12m"], url=url)
+        assert rows.height > 0 and rows.equals(expected)
+    basra = queries.indicator_rows(Scope("governorate", "IQG08"), "cov_penta3_12m", url)
+    assert set(basra["adm1_code"]) == {"IQG08"}
+
+
+def test_warm_reads_every_registry_indicator(url: str) -> None:
+    registry = queries.catalogue(url).filter(source="registry")["code"].to_list()
+    assert queries.warm(url) == len(registry) > 0
