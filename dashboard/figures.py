@@ -15,6 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
+import plotly.io as pio
 import polars as pl
 from plotly.basedatatypes import BaseTraceType
 
@@ -574,3 +575,7 @@ def warm_up() -> None:
         sample, dimension="sex", labels={"F": "F", "M": "M"}, marks=theme.SEX_MARKS
     ).to_plotly_json()
     rejects_bar(pl.DataFrame({"file": ["f"], "rule": ["r"], "rows": [1]})).to_plotly_json()
+    # Dash encodes every callback response with plotly's JSON encoder. Its default (orjson)
+    # fails on any response holding components and then walks the whole response in Python
+    # before trying again; the standard-library engine is up to 3x faster on our responses.
+    pio.json.config.default_engine = "json"
