@@ -120,6 +120,12 @@ def _parser() -> argparse.ArgumentParser:
     dhis2.add_argument("--out", type=Path, required=True, help="the canonical CSV")
     dhis2.add_argument("--problems", type=Path, help="problems as CSV (default: standard error)")
 
+    alerts = sub.add_parser(
+        "alerts", help="print the active facility environment alerts as JSON (a list)"
+    )
+    alerts.add_argument("--db", help="warehouse URL (default: MIZAN_DB_URL or var/mizan.db)")
+    alerts.add_argument("--governorate", metavar="IQGnn", help="only this governorate's alerts")
+
     demo = sub.add_parser("demo", help="generate and load demo data unless a warehouse exists")
     demo.add_argument("--db")
     demo.add_argument("--force", action="store_true", help="regenerate and reload anyway")
@@ -211,6 +217,24 @@ def cmd_export(args: argparse.Namespace) -> None:
     else:
         Path(args.out).write_bytes(data)
         print(f"{count:,} rows written to {args.out}", file=sys.stderr)
+
+
+def cmd_alerts(args: argparse.Namespace) -> None:
+    """The alerts of `indicators.alerts` in their stable order, one JSON list on stdout."""
+    from indicators import geography
+    from indicators.alerts import alerts
+    from indicators.scope import Scope
+
+    scope = Scope.national()
+    if args.governorate:
+        if args.governorate not in geography.governorate_codes():
+            raise CliError(f"unknown governorate code: {args.governorate!r} (e.g. IQG02)")
+        scope = Scope("governorate", args.governorate)
+    try:
+        rows = alerts(scope, args.db).to_dicts()
+    except ValueError as error:  # a threshold setting that is not a valid number
+        raise CliError(str(error)) from error
+    print(json.dumps(rows, indent=2, ensure_ascii=False))
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -312,6 +336,7 @@ COMMANDS = {
     "demo": cmd_demo,
     "users": cmd_users,
     "dhis2-normalize": cmd_dhis2_normalize,
+    "alerts": cmd_alerts,
 }
 
 

@@ -24,6 +24,11 @@ class Indicator:
     favourable: str
     source: str
     version: int
+    scale: float = 100.0  # value = numerator x scale / denominator (100: a percentage)
+
+
+# Entries that compute no doses (facility indicators) may leave these out.
+DEFAULTS = {"doses": (), "age_months": 0}
 
 
 @cache
@@ -31,7 +36,10 @@ def indicators() -> tuple[Indicator, ...]:
     """Every indicator of the catalogue, in catalogue order."""
     with CATALOGUE_FILE.open("rb") as handle:
         entries = tomllib.load(handle)["indicator"]
-    return tuple(Indicator(**{**entry, "doses": tuple(entry["doses"])}) for entry in entries)
+    return tuple(
+        Indicator(**{**DEFAULTS, **entry, "doses": tuple(entry.get("doses", ()))})
+        for entry in entries
+    )
 
 
 def by_code() -> dict[str, Indicator]:

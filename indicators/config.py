@@ -152,3 +152,62 @@ def outlier_threshold() -> float:
 def completeness_target() -> float:
     """Reporting completeness below this (%) flags `missing_reports` (WHO DQ tool: 90)."""
     return _percent("MIZAN_COMPLETENESS_TARGET", "90")
+
+
+# Facility environment module (issue 7, reference/climate.md). The emission factors' values
+# and sources live in indicators/emissions.py; these settings only override them.
+
+
+def _number(name: str, default: str, low: float, high: float) -> float:
+    """A numeric setting in low..high; anything else stops with the variable's name."""
+    text = _env(name, default)
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name}={text!r} is not a number") from None
+    if not low <= value <= high:  # also refuses nan
+        raise ValueError(f"{name}={text!r} is outside {low:g}..{high:g}")
+    return value
+
+
+def _override(name: str, low: float, high: float) -> float | None:
+    """An optional numeric override: None when the variable is unset or empty."""
+    return _number(name, "0", low, high) if _env(name, "") else None
+
+
+def ef_diesel() -> float | None:
+    """`MIZAN_EF_DIESEL`, kg CO2e per litre of diesel; unset: indicators.emissions.EF_DIESEL
+    (2.68, IPCC 2006). DEFRA's 2.66 or 2.755 are the usual alternatives."""
+    return _override("MIZAN_EF_DIESEL", 0.0, 10.0)
+
+
+def ef_grid() -> float | None:
+    """`MIZAN_EF_GRID`, kg CO2e per grid kWh; unset: indicators.emissions.EF_GRID (0.52,
+    Ember 2013-2020). 0.37 for a direct-only basis; 0.50-0.53 for a sensitivity check."""
+    return _override("MIZAN_EF_GRID", 0.0, 5.0)
+
+
+def _whole(name: str, default: str, low: int, high: int) -> int:
+    """A whole-number setting in low..high."""
+    value = _number(name, default, low, high)
+    if value != int(value):
+        raise ValueError(f"{name}={_env(name, default)!r} is not a whole number")
+    return int(value)
+
+
+def heat_alert_days() -> int:
+    """`MIZAN_HEAT_ALERT_DAYS` (default 3): heatwave days in a month from which a district is
+    under heat alert; its facilities without reliable electricity are under heat stress."""
+    return _whole("MIZAN_HEAT_ALERT_DAYS", "3", 1, 31)
+
+
+def alert_baseline_ratio() -> float:
+    """`MIZAN_ALERT_BASELINE_RATIO` (default 1.5): heat-illness cases above this multiple of
+    the district's seasonal baseline raise an alert."""
+    return _number("MIZAN_ALERT_BASELINE_RATIO", "1.5", 1.0, 100.0)
+
+
+def alert_min_cases() -> int:
+    """`MIZAN_ALERT_MIN_CASES` (default 10; at least SUPPRESS_MAX + 1, so an alert never
+    shows a small count): fewest heat-illness cases in a month that raise an alert."""
+    return _whole("MIZAN_ALERT_MIN_CASES", "10", SUPPRESS_MAX + 1, 10_000_000)

@@ -10,6 +10,11 @@ Decisions:
 - Flags describe published figures only: no denominator flag on a row whose denominator
   is hidden and no `negative_dropout`/`over_100` on a suppressed value, so a flag never
   narrows down a hidden count.
+- `value` = numerator x the catalogue's `scale` / denominator (100 for a percentage, 10,000
+  for a rate per 10,000, 1 for a plain ratio); a row without a denominator is a total and
+  its value is the numerator.
+- Rows of a census of facilities (source `facility`) get no flags: their denominators
+  count facilities, kilograms or residents, not a sample whose size limits precision.
 - The interval is computed for registry proportions only (the spec leaves it empty for
   administrative coverage, whose error is in the denominator).
 - `suppression` says why a row is hidden: "primary" when its own numerator or denominator
@@ -40,15 +45,18 @@ SORT_KEYS = ["indicator", "period", "org_unit_level", "org_unit", "sex", "disabi
 FLAG_ORDER = ("low_denominator", "caution", "over_100", "negative_dropout")
 PRIMARY, COMPLEMENTARY = "primary", "complementary"
 CI_SOURCES = frozenset({"registry"})
+UNFLAGGED_SOURCES = frozenset({"facility"})
 
 
 def _catalogue_columns(cube: pl.DataFrame) -> pl.DataFrame:
-    """Join source and definition_version; an indicator outside the catalogue is an error."""
+    """Join source, definition_version and scale; an indicator outside the catalogue is an
+    error."""
     meta = pl.DataFrame(
-        [(i.code, i.source, i.version) for i in catalogue.indicators()],
-        schema={"indicator": pl.String, "source": pl.String, "definition_version": pl.Int32},
+        [(i.code, i.source, i.version, float(i.scale)) for i in catalogue.indicators()],
+        schema={"indicator": pl.String, "source": pl.String, "definition_version": pl.Int32,
+                "_scale": pl.Float64},
         orient="row",
-    )
+    )  # fmt: skip
     unknown = set(cube["indicator"].unique()) - set(meta["indicator"])
     if unknown:
         raise ValueError(f"indicators not in the catalogue: {sorted(unknown)}")
@@ -64,7 +72,8 @@ def _flags() -> pl.Expr:
         "over_100": value > 100,
         "negative_dropout": value < 0,
     }
-    parts = [pl.when(conditions[name]).then(pl.lit(name)) for name in FLAG_ORDER]
+    flagged = ~pl.col("source").is_in(list(UNFLAGGED_SOURCES))
+    parts = [pl.when(flagged & conditions[name]).then(pl.lit(name)) for name in FLAG_ORDER]
     return pl.concat_str(parts, separator=";", ignore_nulls=True).fill_null("").alias("flags")
 
 
@@ -97,8 +106,9 @@ def publish_marked(marked: pl.DataFrame, as_of: date) -> pl.DataFrame:
     rows = rows.with_columns(
         num.alias("numerator"),
         den.alias("denominator"),
-        pl.when(shown & (pl.col("denominator") != 0))
-        .then(100.0 * pl.col("numerator") / pl.col("denominator"))
+        pl.when(shown & pl.col("denominator").is_null()).then(pl.col("numerator"))
+        .when(shown & (pl.col("denominator") != 0))
+        .then(pl.col("_scale") * pl.col("numerator") / pl.col("denominator"))
         .alias("value"),
         pl.when(with_ci).then(low).alias("ci_low"),
         pl.when(with_ci).then(high).alias("ci_high"),

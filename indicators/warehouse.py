@@ -8,7 +8,10 @@ commits, and a failure or a killed process leaves that data untouched.
 Two kinds of load share the warehouse: the registry (source `registry`) and DHIS2
 aggregate data (source `dhis2`). Each replaces only its own source's rows, so they can
 run in either order; `registry_dose_counts` keeps the registry's published monthly dose
-counts so that a later DHIS2 load can compare the two (`indicators.admin`).
+counts so that a later DHIS2 load can compare the two (`indicators.admin`). A DHIS2 load
+whose mapping has a facility section also replaces the facility environment data (source
+`facility` rows and the facilities, facility_months and climate_months tables) in its
+transaction; any other load leaves them as they are.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 import polars as pl
 import sqlalchemy as sa
 
-from indicators import config
+from indicators import config, facility_data
 
 metadata = sa.MetaData()
 
@@ -124,6 +127,33 @@ registry_dose_counts = sa.Table(
     sa.PrimaryKeyConstraint("dose", "period", "org_unit"),
 )
 
+SA_TYPES = {pl.String: sa.String(64), pl.Float64: sa.Float, pl.Int64: sa.Integer,
+            pl.Boolean: sa.Boolean}  # fmt: skip
+
+
+def _facility_table(name: str, schema: dict, key: tuple[str, ...]) -> sa.Table:
+    """A table of the facility environment data, its columns from `indicators.facility_data`
+    (one contract for the ETL, the build and the page); replaced by each DHIS2 load."""
+    columns = [
+        sa.Column(column, SA_TYPES[dtype], nullable=column not in key)
+        for column, dtype in schema.items()
+    ]
+    return sa.Table(
+        name, metadata, *columns, sa.Column("load_run_id", sa.Integer, nullable=False),
+        sa.PrimaryKeyConstraint(*key),
+    )  # fmt: skip
+
+
+facilities = _facility_table("facilities", facility_data.FACILITIES, ("facility",))
+facility_months = _facility_table(
+    "facility_months", facility_data.STORED_MONTHS, ("facility", "period")
+)
+climate_months = _facility_table(
+    "climate_months", facility_data.CLIMATE_MONTHS, ("district", "period")
+)
+FACILITY_TABLES = (facilities, facility_months, climate_months)
+FACILITY_SOURCE = "facility"  # the indicator rows built from them
+
 users = sa.Table(
     "users",
     metadata,
@@ -169,7 +199,7 @@ meta = sa.Table(
 
 # Bump when a table changes; an older warehouse is then refused with a clear message rather
 # than failing half-way through a load.
-SCHEMA_VERSION = "2"  # 2: load_runs.kind, registry_dose_counts
+SCHEMA_VERSION = "3"  # 2: load_runs.kind, registry_dose_counts; 3: facility environment
 
 VALUE_COLUMNS = [c.name for c in indicator_values.columns]
 BATCH_ROWS = 20_000
@@ -369,6 +399,7 @@ def replace_results(
     source: str = "registry",
     dose_counts: pl.DataFrame | None = None,
     also_replace: Iterable[str] = (),
+    facility: dict[str, pl.DataFrame] | None = None,
 ) -> int:
     """Swap in a load's complete result in one transaction and return its run id (the
     running record `run_id` becomes succeeded in that same transaction).
@@ -377,9 +408,11 @@ def replace_results(
     `also_replace` (a registry load refreshes the triangulation rows, whose source is
     dhis2, even when it has none left); the other source's rows stay. Org units are
     merged: the new ones replace theirs, and an old one stays while a row still needs
-    it. `dose_counts`, when given, replaces `registry_dose_counts`. `values` must already
-    be published (suppressed) by `indicators.publish`: the warehouse never holds a small
-    cell.
+    it. `dose_counts`, when given, replaces `registry_dose_counts`. `facility`, when given
+    (a DHIS2 load with a facility section: `facilities`, `facility_months`,
+    `climate_months` frames), replaces those three tables and every `facility` row, whose
+    new rows are in `values`; without it they stay. `values` must already be published
+    (suppressed): the warehouse never holds a small cell.
     """
     record = {
         **run,
@@ -397,7 +430,8 @@ def replace_results(
             )
         else:
             connection.execute(load_runs.update().where(load_runs.c.id == run_id).values(record))
-        _delete_values(connection, source, list(also_replace))
+        sources = [source, *([FACILITY_SOURCE] if facility is not None else [])]
+        _delete_values(connection, sources, list(also_replace))
         connection.execute(indicator_catalogue.delete())
         _insert(connection, indicator_catalogue, catalogue)
         _insert(connection, indicator_values, values.with_columns(load_run_id=pl.lit(run_id)))
@@ -407,12 +441,17 @@ def replace_results(
             connection.execute(registry_dose_counts.delete())
             counts = dose_counts.with_columns(load_run_id=pl.lit(run_id))
             _insert(connection, registry_dose_counts, counts)
+        for table in (FACILITY_TABLES if facility is not None else ()):
+            connection.execute(table.delete())
+            frame = facility.get(table.name)
+            if frame is not None and frame.height:
+                _insert(connection, table, frame.with_columns(load_run_id=pl.lit(run_id)))
     return run_id
 
 
-def _delete_values(connection: sa.Connection, source: str, indicators: list[str]) -> None:
+def _delete_values(connection: sa.Connection, sources: list[str], indicators: list[str]) -> None:
     v = indicator_values
-    connection.execute(v.delete().where(v.c.source == source))
+    connection.execute(v.delete().where(v.c.source.in_(sources)))
     if indicators:
         connection.execute(v.delete().where(v.c.indicator.in_(indicators)))
 

@@ -16,6 +16,7 @@ is counted once, the last one read, as a DHIS2 import keeps the last.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -48,10 +49,12 @@ class Facts:
 
 def facts(
     normalized: Normalized, registrations: list[Registrations], resolved: Resolved,
-    meta: Metadata,
+    meta: Metadata, other_mapped: Iterable[str] = (),
 ) -> Facts:  # fmt: skip
-    """Map the values and registrations; `as_of` is the end of the last month with doses."""
-    live = _live(normalized)
+    """Map the values and registrations; `as_of` is the end of the last month with doses.
+    `other_mapped`: data elements another reader uses (the facility report), not unused."""
+    others = set(other_mapped)
+    live = _live(normalized, others)
     located = live.join(resolved.districts, on="org_unit", how="left")
     doses, dose_problems = _doses(located, resolved)
     population, pop_problems = _population(located, resolved)
@@ -84,11 +87,13 @@ def _public(inputs: AdminInputs) -> AdminInputs:
     return inputs
 
 
-def _live(normalized: Normalized) -> pl.DataFrame:
-    """Values with a number, not deleted, the last of each key; with their position."""
+def _live(normalized: Normalized, others: set[str]) -> pl.DataFrame:
+    """Values with a number, not deleted, the last of each key; with their position;
+    without the data elements another reader uses."""
     table = normalized.table.with_columns(normalized.positions.alias("position"))
     return (
-        table.filter(~pl.col("deleted"), pl.col("value").is_not_null())
+        table.filter(~pl.col("deleted"), pl.col("value").is_not_null(),
+                     ~pl.col("data_element").is_in(list(others)))  # fmt: skip
         .unique(list(KEY), keep="last", maintain_order=True)
     )  # fmt: skip
 

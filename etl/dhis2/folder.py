@@ -3,8 +3,9 @@
 `mapping.yaml`'s `files` section can list them by glob; otherwise each file is recognised
 by its content (the first list key of a JSON document, a CSV header, an XML root), so a
 ministry can drop its exports into one folder as they come out of DHIS2. Files that are
-not exports (the mapping itself, notes, hidden files) and exports the aggregate load does
-not use (tracker) are listed as ignored, with the reason.
+not exports (the mapping itself, notes, hidden files), exports the aggregate load does
+not use (tracker) and district-month climate files (read through the mapping's
+`facility.climate`, `etl.climate`) are listed as ignored, with the reason.
 """
 
 from __future__ import annotations
@@ -118,6 +119,8 @@ def _xml_kind(head: bytes) -> tuple[str | None, str]:
 def _csv_kind(head: bytes) -> tuple[str | None, str]:
     line = head.decode("utf-8", "ignore").splitlines()[0] if head else ""
     names = {re.sub(r"[^a-z]", "", cell.lower()) for cell in line.split(",")}
+    if {"district", "period", "heatwavedays"} <= names:
+        return None, "a district-month climate file (read through the mapping's facility.climate)"
     if "dataelement" in names or "data" in names:
         return DATA_VALUES, ""
     if {"event", "trackedentity", "trackedentityinstance", "programstage"} & names:

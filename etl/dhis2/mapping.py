@@ -5,7 +5,10 @@ default, `mapping.yaml` beside this module, maps the WHO EPI aggregate package).
 which data elements hold the doses of each antigen, which category options mean "under 1
 year" and which mean a sex, which data elements hold the yearly target populations, which
 data sets drive completeness and timeliness, and how DHIS2 org units become Mizan districts.
-Identifiers are uids or codes; names only in `org_units.table`.
+Identifiers are uids or codes; names only in `org_units.table`. An optional `facility:`
+section maps the monthly facility environment report (its data set, a data element per
+report column, the org unit groups that say hospital / PHC centre and urban / rural) and
+names the district-month climate file; it is resolved by `etl.dhis2.facility`.
 
 Two steps, both with errors that name the file, the key and the reason:
 - `read_mapping` checks the file alone (shape, types, known keys and dose codes);
@@ -37,7 +40,7 @@ import polars as pl
 import yaml
 
 from etl.dhis2.metadata import Metadata, org_unit_ancestors
-from indicators import catalogue, geography
+from indicators import catalogue, facility_data, geography
 
 DEFAULT_MAPPING = Path(__file__).with_name("mapping.yaml")
 POPULATIONS = ("live_births", "surviving_infants", "under_2")
@@ -45,7 +48,16 @@ AGES = ("under_1", "all")
 SEXES = ("F", "M")
 FILE_KINDS = ("metadata", "data_values", "registrations")
 TOP_KEYS = ("version", "name", "files", "doses", "age", "sex", "population", "data_sets",
-            "org_units")  # fmt: skip
+            "org_units", "facility")  # fmt: skip
+FACILITY_KEYS = ("data_set", "data_elements", "groups", "options", "climate")
+FACILITY_GROUPS = (*facility_data.FACILITY_TYPES, *facility_data.SETTINGS)
+VOCABULARIES = {  # answer columns of the facility report and their Mizan option codes
+    "bins": facility_data.BINS,
+    "sharps_disposal": facility_data.DISPOSAL,
+    "infectious_disposal": facility_data.DISPOSAL,
+    "main_power_source": facility_data.POWER_SOURCES,
+    "power_availability": facility_data.AVAILABILITY,
+}
 DEFAULT_SHARES = {"F": 0.488, "M": 0.512}
 DEFAULT_TIMELY_DAYS = 15
 MAX_ID = 200
@@ -87,6 +99,22 @@ class DoseRule:
 
 
 @dataclass(frozen=True)
+class FacilityMapping:
+    """The optional `facility:` section: the monthly facility report and the climate file.
+
+    `data_elements`: FACILITY_MONTHS column -> data element (uid or code); `groups`:
+    hospital / phc / urban / rural -> org unit groups; `options`: answer column -> {the
+    instance's option code: Mizan's}; `climate`: glob patterns inside the folder.
+    """
+
+    data_set: str
+    data_elements: dict[str, str]
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    options: dict[str, dict[str, str]] = field(default_factory=dict)
+    climate: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Mapping:
     """A checked `mapping.yaml` (identifiers still as written: uids or codes)."""
 
@@ -103,6 +131,7 @@ class Mapping:
     org_unit_level: int | None = None
     org_unit_table: dict[str, str] = field(default_factory=dict)
     files: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    facility: FacilityMapping | None = None
 
 
 # --- reading and checking the file ---------------------------------------------------------
@@ -202,6 +231,7 @@ def parse_mapping(doc: Any, file: str) -> Mapping:
         org_unit_level=_level(check, units.get("level")),
         org_unit_table=_unit_table(check, units.get("table")),
         files=_files(check, top.get("files")),
+        facility=_facility(check, top.get("facility")),
     )
 
 
@@ -283,12 +313,65 @@ def _unit_table(check: _Checker, value: Any) -> dict[str, str]:
 
 def _files(check: _Checker, value: Any) -> dict[str, tuple[str, ...]]:
     table = check.table(value, "files", FILE_KINDS)
-    found = {kind: check.ids(globs, f"files.{kind}", False) for kind, globs in table.items()}
-    for kind, globs in found.items():
-        for pattern in globs:
-            if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
-                raise check.fail(f"files.{kind}", f"{pattern!r}: a pattern inside the folder")
+    found = {kind: _patterns(check, globs, f"files.{kind}") for kind, globs in table.items()}
     return found
+
+
+def _patterns(check: _Checker, value: Any, key: str) -> tuple[str, ...]:
+    globs = check.ids(value, key, required=False)
+    for pattern in globs:
+        if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+            raise check.fail(key, f"{pattern!r}: a pattern inside the folder")
+    return globs
+
+
+def _facility(check: _Checker, value: Any) -> FacilityMapping | None:
+    """The `facility:` section, or None when the mapping has none."""
+    if value is None:
+        return None
+    spec = check.table(value, "facility", FACILITY_KEYS)
+    if "data_set" not in spec:
+        raise check.fail("facility.data_set", "missing: the monthly facility report's data set")
+    data_set = check.ids(spec["data_set"], "facility.data_set")
+    if len(data_set) != 1:
+        raise check.fail("facility.data_set", "one data set")
+    entries = check.table(spec.get("data_elements"), "facility.data_elements",
+                          facility_data.REPORTED)  # fmt: skip
+    if not entries:
+        raise check.fail("facility.data_elements", "map at least one report column")
+    elements = {}
+    for column, ident in entries.items():
+        found = check.ids(ident, f"facility.data_elements.{column}")
+        if len(found) != 1:
+            raise check.fail(f"facility.data_elements.{column}", "one data element per column")
+        elements[column] = found[0]
+    groups = check.table(spec.get("groups"), "facility.groups", FACILITY_GROUPS)
+    return FacilityMapping(
+        data_set=data_set[0],
+        data_elements=elements,
+        groups={g: check.ids(v, f"facility.groups.{g}") for g, v in groups.items()},
+        options=_options(check, spec.get("options")),
+        climate=_patterns(check, spec.get("climate") or [], "facility.climate"),
+    )
+
+
+def _options(check: _Checker, value: Any) -> dict[str, dict[str, str]]:
+    """facility.options: per answer column, the instance's option codes -> Mizan's."""
+    out: dict[str, dict[str, str]] = {}
+    for column, table in check.table(value, "facility.options", VOCABULARIES).items():
+        key = f"facility.options.{column}"
+        if not isinstance(table, dict):
+            raise check.fail(key, f"must be a mapping of option codes, not {_kind(table)}")
+        vocabulary = VOCABULARIES[column]
+        out[column] = {}
+        for code, target in table.items():
+            if isinstance(code, bool) or not isinstance(code, str | int):
+                raise check.fail(key, f"option code {code!r} is not text")
+            if target not in vocabulary:
+                reason = f"{target!r} is not one of {', '.join(vocabulary)}"
+                raise check.fail(f"{key}.{code}", reason)
+            out[column][str(code).strip()] = target
+    return out
 
 
 # --- resolving against the instance's metadata ---------------------------------------------

@@ -11,6 +11,8 @@ format `name,uid,code,parent,shortName,...`. Decisions:
 - A category option combo is resolved to its category OPTIONS through `categoryOptions` and
   the categories of its `categoryCombo` (`coc_options`, one row per option), never by
   parsing its name: the option order in a COC is not the combo's category order.
+- Org unit groups (`organisationUnitGroups`, which say a facility's type or setting) are
+  read with their members, listed on the group or on the unit (`org_unit_group_members`).
 - The default combo (`HllvX50cXC0`, category `GLevLNI9wkl`, option `xYerKDKCefk`) is added
   to `category_option_combos`/`coc_options` when an export left it out (`defaults=EXCLUDE`),
   so data in the default combo still joins.
@@ -43,6 +45,7 @@ TYPES = (
     "categoryCombos",
     "categoryOptionCombos",
     "dataSets",
+    "organisationUnitGroups",
 )
 ORG_UNIT_CSV = (  # DHIS2 metadata CSV import order for org units
     "name",
@@ -70,6 +73,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "geometry": S,
     },
     "org_unit_levels": {"level": pl.Int64, "name": S, "uid": S, "code": S},
+    "org_unit_groups": {"uid": S, "name": S, "short_name": S, "code": S},
+    "org_unit_group_members": {"group": S, "org_unit": S},
     "data_elements": {
         "uid": S, "name": S, "short_name": S, "code": S, "value_type": S, "domain_type": S,
         "aggregation_type": S, "category_combo": S, "zero_is_significant": pl.Boolean,
@@ -119,6 +124,10 @@ class Metadata:
     data_sets: pl.DataFrame
     data_set_elements: pl.DataFrame
     data_set_org_units: pl.DataFrame
+    org_unit_groups: pl.DataFrame = field(default_factory=lambda: _frame("org_unit_groups", []))
+    org_unit_group_members: pl.DataFrame = field(
+        default_factory=lambda: _frame("org_unit_group_members", [])
+    )
     problems: list[Problem] = field(default_factory=list)
     exported: frozenset[str] = frozenset()  # which object types the files held
 
@@ -324,6 +333,8 @@ def _build(objects: dict[str, dict[str, Source]], problems: list[Problem]) -> Me
             for uid, source in objects["dataSets"].items()
             for ou in _refs(source.obj, "organisationUnits")
         ]),
+        org_unit_groups=_table(objects, "organisationUnitGroups", "org_unit_groups", _named),
+        org_unit_group_members=_group_members(objects),
         problems=problems,
     )  # fmt: skip
 
@@ -335,6 +346,19 @@ def _table(
     row: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> pl.DataFrame:
     return _frame(name, [row(source.obj) for source in objects[kind].values()])
+
+
+def _group_members(objects: dict[str, dict[str, Source]]) -> pl.DataFrame:
+    """Group membership, listed on the group (`organisationUnits`) or on the unit
+    (`organisationUnitGroups`); a unit or group the metadata lacks is kept (the mapping
+    only asks for the groups it names)."""
+    rows = [{"group": uid, "org_unit": unit}
+            for uid, source in objects["organisationUnitGroups"].items()
+            for unit in _refs(source.obj, "organisationUnits")]  # fmt: skip
+    rows += [{"group": group, "org_unit": uid}
+             for uid, source in objects["organisationUnits"].items()
+             for group in _refs(source.obj, "organisationUnitGroups")]  # fmt: skip
+    return _frame("org_unit_group_members", rows).unique(maintain_order=True)
 
 
 def _combo_categories(combos: dict[str, Source]) -> pl.DataFrame:

@@ -2,9 +2,11 @@
 
 `normalize(paths, metadata)` reads dataValueSets (JSON, DXF2 XML, CSV, ADX) and analytics
 responses whose dimensions are data, period and org unit (`dx,pe,ou[,co,ao]`); the format
-comes from the content, else the extension. The result has exactly `COLUMNS`, one row per
-data value. Every record read is either a row or a rejected `Problem` (file, position,
-reason): `records == rows + rejected` per file; warnings are kept rows with a note.
+comes from the content, else the extension. A regular JSON data value set is judged
+column-wise by `etl.dhis2.fast_values` with exactly these rules; any other file record by
+record. The result has exactly `COLUMNS`, one row per data value. Every record read is
+either a row or a rejected `Problem` (file, position, reason): `records == rows +
+rejected` per file; warnings are kept rows with a note.
 
 Record rules, in order (the first broken one rejects the record): a readable shape; text
 fields; `data_element`, `period`, `org_unit` present; a DHIS2 data period; with metadata,
@@ -40,6 +42,7 @@ import polars as pl
 from etl.dhis2.analytics import Grid, json_grid
 from etl.dhis2.analytics import grid_of as analytics_grid
 from etl.dhis2.datavalues import RawRecord, ShapeError, csv_records_of, json_records, xml_records
+from etl.dhis2.fast_values import fast_json
 from etl.dhis2.metadata import DEFAULT_COC, TYPES, Metadata, MetadataIndex
 from etl.dhis2.periods import Period, PeriodError, parse_adx_period, parse_period
 from etl.dhis2.problems import KEPT, Dhis2Error, Problem
@@ -131,7 +134,7 @@ def _finish(
 ) -> Normalized:
     """One table, with repeated keys flagged across all files."""
     table = pl.concat(tables) if tables else _empty()
-    duplicates = _duplicates(table)
+    duplicates = _duplicates(tables, table)
     for summary in files:
         summary.warnings += sum(p.file == summary.file for p in duplicates)
     positions = table["_position"].alias("position")
@@ -143,10 +146,14 @@ def _empty() -> pl.DataFrame:
 
 
 def _normalize_file(
-    path: Path, index: MetadataIndex | None
+    path: Path, index: MetadataIndex | None, fast: bool = True
 ) -> tuple[pl.DataFrame, list[Problem], FileSummary]:
     file = str(path)
     data = read_bytes(path)
+    if fast and sniff(path, data) == JSON:
+        done = _fast_json(file, decode(file, data).encode("utf-8"), index)
+        if done is not None:
+            return done
     kind, records = _records(path, file, data)
     builder = _Builder(file, index)
     for record in records:
@@ -161,6 +168,23 @@ def _normalize_file(
         warnings=sum(p.outcome == KEPT for p in builder.problems),
     )
     return builder.frame(), builder.problems, summary
+
+
+def _fast_json(
+    file: str, data: bytes, index: MetadataIndex | None
+) -> tuple[pl.DataFrame, list[Problem], FileSummary] | None:
+    """A regular JSON data value set read column-wise (`etl.dhis2.fast_values`), else None."""
+    found = fast_json(file, data, index)
+    if found is None:
+        return None
+    table, problems, records = found
+    summary = FileSummary(
+        file, "dataValueSet JSON", records=records, rows=table.height,
+        numeric=table["value"].is_not_null().sum(),
+        rejected=sum(p.outcome != KEPT for p in problems),
+        warnings=sum(p.outcome == KEPT for p in problems),
+    )  # fmt: skip
+    return table.select(*SCHEMA, "_position").cast(SCHEMA), problems, summary
 
 
 # --- format detection ---------------------------------------------------------------------
@@ -414,20 +438,34 @@ def _flag(raw: Any, name: str, notes: list[tuple[str, str]]) -> bool:
     return flag
 
 
-def _duplicates(table: pl.DataFrame) -> list[Problem]:
-    live = table.filter(~pl.col("deleted"))
-    found = (
-        live.with_columns(
-            pl.int_range(pl.len()).over(KEY).alias("_rank"),
-            pl.col("source_file").first().over(KEY).alias("_first_file"),
-            pl.col("_position").first().over(KEY).alias("_first_position"),
-        )
-        .filter(pl.col("_rank") > 0)
-        .select("source_file", "_position", "_first_file", "_first_position")
-    )
+def _duplicates(tables: list[pl.DataFrame], table: pl.DataFrame) -> list[Problem]:
+    """Repeated keys, each naming its first occurrence. Only rows whose key hash repeats
+    are compared exactly: hashing millions of rows file by file and sorting the hashes
+    costs far less memory than comparing the keys."""
+    hashed = pl.when(~pl.col("deleted")).then(pl.struct(KEY).hash()).alias("_hash")
+    if not tables:
+        return []
+    hashes = pl.concat([t.select(hashed) for t in tables]).to_series()
+    ordered = hashes.drop_nulls().sort()
+    twice = ordered.filter(ordered == ordered.shift(1))
+    if twice.is_empty():
+        return []
+    repeated = hashes.is_in(twice.unique().implode()).fill_null(False)
+    live = table.filter(repeated).select(*KEY, "source_file", "_position")
+    first = live.select(pl.struct(KEY).is_first_distinct())[:, 0]
+    repeats = live.filter(~first)
+    if repeats.is_empty():
+        return []
+    originals = live.filter(first).join(repeats.select(KEY).unique(), on=KEY, nulls_equal=True)
+    found = repeats.join(
+        originals.rename({"source_file": "_first_file", "_position": "_first_position"}),
+        on=KEY, how="left", maintain_order="left", nulls_equal=True,
+    )  # fmt: skip
     return [
         Problem(file, position, "duplicate_value", f"same key as {first} {first_pos}", KEPT)
-        for file, position, first, first_pos in found.rows()
+        for file, position, first, first_pos in found.select(
+            "source_file", "_position", "_first_file", "_first_position"
+        ).rows()
     ]
 
 

@@ -25,6 +25,12 @@ facilities with points, data elements, age x sex category combo, data sets),
 `population.json` (yearly targets per district), `registrations.json` (complete data
 set registrations) and `mapping.yaml` (the instance's mapping, by codes). Deterministic
 from the seed (its own random stream: the registry files do not change) and vectorised.
+
+The facility environment side (issue 7) has a stream of its own, so the files above do
+not depend on it: the metadata's org unit groups (facility type, urban/rural) and
+facility data set, `facility/facility_YYYYMM.json` (`synthetic_facility`) and
+`climate/district_months.csv` (`synthetic_climate`), both mapped in the `facility:`
+section of the instance's mapping.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from etl.dhis2 import synthetic_climate, synthetic_facility
 from indicators import geography
 
 FACILITIES = 1_885  # health facilities reporting immunization (the issue's figure)
@@ -519,7 +526,7 @@ data_sets: [{DATA_SET_CODE}]
 org_units:
   match: code
   level: 3
-"""
+{synthetic_facility.mapping_section()}"""
 
 
 def write_instance(out: Path, tally: Tally, district_codes: list[str], weights: np.ndarray,
@@ -529,9 +536,11 @@ def write_instance(out: Path, tally: Tally, district_codes: list[str], weights: 
     rng = np.random.default_rng([tally.seed, 8])
     inst = build_instance(rng, district_codes, weights, names)
     meta = metadata(rng, inst)
-    (out / "metadata.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
     rep = reports(rng, inst, tally)
     values = write_values(out, inst, tally, rep)
+    population = write_population(out, inst, tally, rng)
+    environment = _environment(out, inst, tally, rep, meta, weights)
+    (out / "metadata.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
     name = f"Mizan synthetic DHIS2 (seed {tally.seed})"
     (out / "mapping.yaml").write_text(mapping_text(name), encoding="utf-8")
     return {
@@ -541,7 +550,40 @@ def write_instance(out: Path, tally: Tally, district_codes: list[str], weights: 
         "months": [_period(tally, 0), _period(tally, len(tally.months) - 1)],
         "data_values": sum(values.values()),
         "files": values,
-        "population_values": write_population(out, inst, tally, rng),
+        "population_values": population,
         "registrations": write_registrations(out, inst, tally, rep),
         "missed_reports": int((~rep.reported).sum()),
+        **environment,
+    }
+
+
+def _environment(out: Path, inst: Instance, tally: Tally, rep: Reports, meta: dict,
+                 weights: np.ndarray) -> dict:  # fmt: skip
+    """Facility types, the facility data set's reports and the climate file, from their own
+    random stream (the EPI files above do not change)."""
+    rng = np.random.default_rng([tally.seed, 9])
+    taken = {obj["id"] for objects in meta.values() if isinstance(objects, list)
+             for obj in objects if isinstance(obj, dict) and "id" in obj}  # fmt: skip
+    wanted = synthetic_facility.uid_count()
+    fresh = [u for u in uids(rng, wanted + 20) if u not in taken][:wanted]
+    size = inst.facility_weight * weights[inst.facility_district]
+    fs = synthetic_facility.build(rng, fresh, size)
+    codes = [code for _, code, _ in inst.districts]
+    climate = synthetic_climate.simulate(rng, codes, weights, tally.months)
+    context = synthetic_facility.Context(
+        district=inst.facility_district, share=inst.facility_weight, months=tally.months,
+        climate=climate, reported=rep.reported, codes=codes,
+    )  # fmt: skip
+    answers = synthetic_facility.simulate(rng, fs, context)
+    rows = synthetic_facility.value_rows(fs, answers, inst.facility_uids)
+    rows = synthetic_facility.spoil(rows, fs, inst.districts[0][0], len(tally.months) - 1)
+    synthetic_facility.add_metadata(meta, fs, inst.facility_uids)
+    periods = [_period(tally, m) for m in range(len(tally.months))]
+    files = synthetic_facility.write_values(out, rows, fs.data_set, periods)
+    return {
+        "hospitals": int(fs.hospital.sum()),
+        "urban_facilities": int(fs.urban.sum()),
+        "facility_values": rows.height,
+        "facility_files": files,
+        "climate_rows": synthetic_climate.write(out, climate),
     }

@@ -92,7 +92,9 @@ def test_every_file_normalizes_and_only_the_injected_records_are_rejected(
     rejected = sorted(p.code for p in result.problems if p.outcome == "rejected")
     assert rejected == ["org_unit_unknown", "value_not_numeric"]
     population = summary["dhis2"]["population_values"]
-    assert result.table.height == summary["dhis2"]["data_values"] + population - 2
+    facility = summary["dhis2"]["facility_values"]
+    assert result.table.height == summary["dhis2"]["data_values"] + population + facility - 2
+    assert [path.name for path, _ in files.ignored] == ["district_months.csv"]
     registrations = read_registrations(files.registrations[0])
     timed = with_timeliness(registrations.table, meta.data_sets)
     late = timed.filter(~pl.col("on_time")).height / timed.height
@@ -158,8 +160,12 @@ def test_the_generated_instance_loads_with_its_data_quality_problems(
         if "rows_read" in counts:
             assert counts["rows_read"] == counts["rows_loaded"] + counts["rows_rejected"], name
     rejected = sorted(p.code for p in result.problems if p.outcome == "rejected")
-    assert rejected == ["org_unit_outside_districts"] * 3 + ["org_unit_unknown",
-                                                              "value_not_numeric"]  # fmt: skip
+    assert rejected == sorted(
+        ["org_unit_outside_districts"] * 3 + ["org_unit_unknown", "value_not_numeric"]
+        # the facility report's four bad values and the climate file's bad line
+        + ["option_unknown", "value_negative", "value_out_of_range", "org_unit_not_facility",
+           "district_unknown"]
+    )  # fmt: skip
     rows = _read(sqlite_url, "dhis2")
     flags = set(rows["flags"].str.split(";").explode().to_list()) - {""}
     assert {"over_100", "negative_dropout", "outlier", "missing_reports"} <= flags
