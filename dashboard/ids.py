@@ -1,7 +1,7 @@
 """Component ids, unique across all pages (Dash Pages share one DOM and one callback map).
 
 Prefixes name the page: `ov-` overview, `imm-` immunization (`imm-adm-` its DHIS2 tab),
-`eq-` equity, `dq-` data quality, `data-` data, `audit-` audit.
+`eq-` equity, `dq-` data quality, `env-` environment, `data-` data, `audit-` audit.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ OV_BACK = "ov-back"
 OV_COHORT = "ov-cohort"
 OV_EXPORT = "ov-export"
 OV_DOWNLOAD = "ov-download"
+OV_ALERTS = "ov-alerts"
 
 # Immunization
 IMM_INDICATOR = "imm-indicator"
@@ -135,6 +136,57 @@ DQ_TRI_CHART = "dq-tri-chart"
 DQ_TRI_TABLE = "dq-tri-table"
 DQ_TRI_EXPORT = "dq-tri-export"
 DQ_TRI_DOWNLOAD = "dq-tri-download"
+
+# Environment (facility waste, energy, carbon, climate-sensitive disease)
+ENV_PERIOD_KIND = "env-period-kind"
+ENV_PERIOD = "env-period"
+ENV_ORG_UNIT = "env-org-unit"
+ENV_TYPE = "env-type"
+ENV_SETTING = "env-setting"
+ENV_TITLE = "env-title"
+ENV_CARDS = "env-cards"
+ENV_CARDS_EXPORT = "env-cards-export"
+ENV_CARDS_DOWNLOAD = "env-cards-download"
+ENV_ALERTS = "env-alerts"
+ENV_ALERTS_TITLE = "env-alerts-title"
+ENV_ALERTS_EXPORT = "env-alerts-export"
+ENV_ALERTS_DOWNLOAD = "env-alerts-download"
+ENV_LADDER_BY = "env-ladder-by"
+ENV_LADDER = "env-ladder"
+ENV_LADDER_EXPORT = "env-ladder-export"
+ENV_LADDER_DOWNLOAD = "env-ladder-download"
+ENV_UNSAFE = "env-unsafe"
+ENV_UNSAFE_EXPORT = "env-unsafe-export"
+ENV_UNSAFE_DOWNLOAD = "env-unsafe-download"
+ENV_METHODS = "env-methods"
+ENV_METHODS_EXPORT = "env-methods-export"
+ENV_METHODS_DOWNLOAD = "env-methods-download"
+ENV_CARBON = "env-carbon"
+ENV_CARBON_EXPORT = "env-carbon-export"
+ENV_CARBON_DOWNLOAD = "env-carbon-download"
+ENV_SOLAR_MAP = "env-solar-map"
+ENV_SOLAR_NOTE = "env-solar-note"
+ENV_SOLAR_EXPORT = "env-solar-export"
+ENV_SOLAR_DOWNLOAD = "env-solar-download"
+ENV_CONDITION = "env-condition"
+ENV_EXPOSURE = "env-exposure"
+ENV_HEAT = "env-heat"
+ENV_HEAT_EXPORT = "env-heat-export"
+ENV_HEAT_DOWNLOAD = "env-heat-download"
+ENV_LAG = "env-lag"
+ENV_LAG_NOTE = "env-lag-note"
+ENV_LAG_EXPORT = "env-lag-export"
+ENV_LAG_DOWNLOAD = "env-lag-download"
+ENV_FACILITIES = "env-facilities"
+ENV_FACILITIES_EXPORT = "env-facilities-export"
+ENV_FACILITIES_DOWNLOAD = "env-facilities-download"
+ENV_FACILITY_ROW = "env-facility-row"  # pattern-matching type: {"type": ..., "index": uid}
+ENV_FACILITY = "env-facility"
+ENV_FACILITY_TITLE = "env-facility-title"
+ENV_FACILITY_YEAR = "env-facility-year"
+ENV_FACILITY_TABLE = "env-facility-table"
+ENV_FACILITY_EXPORT = "env-facility-export"
+ENV_FACILITY_DOWNLOAD = "env-facility-download"
 
 
 def all_ids() -> list[str]:

@@ -13,9 +13,10 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import auth, display, exports, figures, ids, maps, selection, wiring
 from dashboard import components as ui
+from dashboard.environment_text import alert_list, alerts_title
 from dashboard.i18n import t
 from dashboard.session import current_scope, warehouse_url
-from indicators import geography, queries
+from indicators import environment_views, geography, queries
 
 dash.register_page(
     __name__,
@@ -26,6 +27,7 @@ dash.register_page(
     allowed_roles=auth.ALL_ROLES,
 )
 callbacks = wiring.Callbacks()
+ALERTS_SHOWN = 5  # the Environment page lists them all
 
 
 def _headline_rows(url: str) -> pl.DataFrame:
@@ -105,6 +107,18 @@ def _no_data(message: str) -> html.Div:
     return html.Div([header, ui.note(message, "warning")])
 
 
+def _alerts_card(url: str) -> dbc.Card | None:
+    """The user's active facility alerts (latest month), the most severe first; none
+    before facility data is loaded."""
+    found = environment_views.active_alerts(current_scope(), url)
+    if found.is_empty() and not environment_views.periods(current_scope(), url)["month"]:
+        return None
+    return ui.card(
+        alerts_title(found),
+        alert_list(found, ALERTS_SHOWN, link=True),
+    )
+
+
 def layout(**_query: str) -> html.Div:
     url = warehouse_url()
     run = queries.latest_run(url)
@@ -135,6 +149,7 @@ def layout(**_query: str) -> html.Div:
             ),
             html.P(_as_of_line(run), id=ids.OV_ASOF, className="small text-muted"),
             dbc.Row(_cards(headline, cohort), id=ids.OV_CARDS, className="g-3"),
+            html.Div(_alerts_card(url), id=ids.OV_ALERTS),
             dbc.Row(
                 [
                     dbc.Col(

@@ -28,6 +28,7 @@ from tests.e2e.test_e2e_pages import (
 )
 
 GENERIC = "Sign-in failed. Check your user name and password, or try again later."
+PUBLIC_PAGES = ["Overview", "Immunization", "Equity", "Environment"]  # every role sees these
 
 
 def nav_links(duo) -> list[str]:  # noqa: ANN001
@@ -83,7 +84,7 @@ def test_login_form_generic_failure_then_success(dash_duo, e2e_url, screenshots)
 
 def test_leadership_pages_filters_download_and_sign_out(dash_duo, e2e_url, screenshots):
     start(dash_duo, e2e_url, "/", user="leader")
-    assert nav_links(dash_duo) == ["Overview", "Immunization", "Equity", "Data quality"]
+    assert nav_links(dash_duo) == [*PUBLIC_PAGES, "Data quality"]
     assert "leader" in dash_duo.find_element("#nav-user").text
     assert "Leadership" in dash_duo.find_element("#nav-user").text
     dash_duo.wait_for_element("#ov-cards .kpi-value")
@@ -128,7 +129,7 @@ def test_governorate_user_sees_only_its_governorate(dash_duo, e2e_url, screensho
     units = queries.org_units(Scope("governorate", "IQG02"), e2e_url)
     basra = units.filter(pl.col("level") == 1)["name_en"][0]  # as the boundary pack spells it
     start(dash_duo, e2e_url, "/", user="basra")
-    assert nav_links(dash_duo) == ["Overview", "Immunization", "Equity", "Data quality"]
+    assert nav_links(dash_duo) == [*PUBLIC_PAGES, "Data quality"]
     assert f"Governorate · {basra}" in dash_duo.find_element("#nav-user").text
     dash_duo.wait_for_contains_text("#ov-map-title", f"· {basra} ·", timeout=15)
     wait_idle(dash_duo)
@@ -157,7 +158,7 @@ def test_governorate_user_sees_only_its_governorate(dash_duo, e2e_url, screensho
 
 def test_focal_point_equity_filters_and_download(dash_duo, e2e_url, screenshots):
     start(dash_duo, e2e_url, "/equity", user="focal")
-    assert nav_links(dash_duo) == ["Overview", "Immunization", "Equity"]
+    assert nav_links(dash_duo) == PUBLIC_PAGES
     dash_duo.wait_for_text_to_equal(
         "#eq-title", "Penta3 coverage by 12 months · Iraq · 2024", timeout=10
     )
@@ -182,7 +183,7 @@ def test_focal_point_equity_filters_and_download(dash_duo, e2e_url, screenshots)
 
 def test_admin_audit_page_filter_and_export(dash_duo, e2e_url, screenshots):
     start(dash_duo, e2e_url, "/audit", user="admin")
-    everything = ["Overview", "Immunization", "Equity", "Data quality", "Data", "Audit"]
+    everything = [*PUBLIC_PAGES, "Data quality", "Data", "Audit"]
     assert nav_links(dash_duo) == everything
     dash_duo.wait_for_element("#audit-table table")
     pick(dash_duo, "audit-event", "login")

@@ -103,10 +103,11 @@ def test_data_and_audit_open_for_an_admin(clients):
 @pytest.mark.parametrize(
     ("user", "pages"),
     [
-        ("admin", ["Overview", "Immunization", "Equity", "Data quality", "Data", "Audit"]),
-        ("leader", ["Overview", "Immunization", "Equity", "Data quality"]),
-        ("focal", ["Overview", "Immunization", "Equity"]),
-        ("baghdad", ["Overview", "Immunization", "Equity", "Data quality"]),
+        ("admin", ["Overview", "Immunization", "Equity", "Environment", "Data quality", "Data",
+                   "Audit"]),
+        ("leader", ["Overview", "Immunization", "Equity", "Environment", "Data quality"]),
+        ("focal", ["Overview", "Immunization", "Equity", "Environment"]),
+        ("baghdad", ["Overview", "Immunization", "Equity", "Environment", "Data quality"]),
     ],
 )
 def test_navbar_shows_the_roles_pages_and_who_is_signed_in(clients, user, pages):
