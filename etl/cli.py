@@ -190,7 +190,9 @@ def _load_dhis2(args: argparse.Namespace) -> None:
         print(f"rejected {p.file} {p.position}: {p.code}: {p.reason}", file=sys.stderr)
     if len(rejected) > 20:
         print(f"... {len(rejected) - 20:,} more rejected records (see --report)", file=sys.stderr)
-    print(f"load run {result.run_id}: {result.indicator_rows:,} indicator rows published")
+    rows = result.facility_rows
+    facility = f", {rows:,} facility environment rows" if rows else ""
+    print(f"load run {result.run_id}: {result.indicator_rows:,} indicator rows published{facility}")
     if args.report:
         args.report.write_text(json.dumps(result.report(), indent=2, ensure_ascii=False))
 
