@@ -16,7 +16,7 @@ from dash import dcc, html
 from dashboard import components as ui
 from dashboard import display, ids
 from dashboard.environment_figures import WARNING, period_label
-from dashboard.i18n import t
+from dashboard.i18n import t, tn
 from indicators import config
 
 PERCENT_CODES = ("hcwm_basic", "elec_reliable", "renewable_share")
@@ -179,13 +179,19 @@ def alert_text(row: dict) -> str:
             "{district}: {value} heat-illness cases in {period}, above the alert level of "
             "{threshold} (the seasonal baseline × {ratio})."
         ),
-        "fridge_unreliable_power": t(
+        "fridge_unreliable_power": tn(
+            "{facility} ({district}): {value} vaccine fridge not on solar direct-drive and "
+            "no reliable electricity in {period}.",
             "{facility} ({district}): {value} vaccine fridges not on solar direct-drive and "
-            "no reliable electricity in {period}."
+            "no reliable electricity in {period}.",
+            row["value"],
         ),
-        "heat_stress_facilities": t(
+        "heat_stress_facilities": tn(
+            "{district}: {value} facility without reliable electricity during a heat "
+            "alert in {period}.",
             "{district}: {value} facilities without reliable electricity during a heat "
-            "alert in {period}."
+            "alert in {period}.",
+            row["value"],
         ),
     }
     template = templates.get(row["rule"])

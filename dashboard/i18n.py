@@ -33,5 +33,11 @@ def t(text: str) -> str:
     return catalogue(config.language()).get(text, text)
 
 
+def tn(one: str, many: str, count: float | None) -> str:
+    """`one` (for a count of 1) or `many`, in the interface language. Two English forms;
+    a language with more plural forms keys its catalogue by both."""
+    return t(one if count == 1 else many)
+
+
 def is_rtl() -> bool:
     return config.language() in RTL_LANGUAGES

@@ -87,7 +87,7 @@ def _render(status: int, **values: object) -> flask.Response:
         "lang": config.language(),
         "direction": "rtl" if is_rtl() else "ltr",
         "title": f"Mizan · {t('Sign in')}",
-        "subtitle": t("Immunization analytics"),
+        "subtitle": t("Immunization and environment analytics"),
         "demo": "" if config.production() else t(
             "Demo mode: synthetic data and demo accounts. Never enter real data here."
         ),

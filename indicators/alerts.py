@@ -15,8 +15,10 @@ Rules (thresholds in indicators/config.py), all on the latest month in the wareh
   heatwave days whose facilities include some without reliable electricity (evaluated
   with the settings of now, not those of the load).
 
-Every alert names its district and governorate, so the scope filter applies to alerts as
-to every query. The English `message` comes from `TEMPLATES[rule]` with the row's fields;
+Within a rule the most important come first: the most hazardous waste burnt, the most
+fridges, the furthest above baseline, the most facilities under heat stress. Every alert
+names its district and governorate, so the scope filter applies to alerts as to every
+query. The English `message` comes from `TEMPLATES[rule]` with the row's fields;
 the page translates the template and fills in the same fields.
 """
 
@@ -51,8 +53,15 @@ TEMPLATES = {
     "heat_stress_facilities": "{district_name}: {value} facilities without reliable "
     "electricity during {heatwave_days} heatwave days in {period}.",
 }
+SINGULAR = {  # the same, for a value of 1
+    "fridge_unreliable_power": "{facility_name} ({district_name}): {value} vaccine fridge "
+    "not on solar direct-drive and no reliable electricity in {period}.",
+    "heat_stress_facilities": "{district_name}: {value} facility without reliable "
+    "electricity during {heatwave_days} heatwave days in {period}.",
+}
 MONTH_COLUMNS = ("facility", "period", "unsafe_disposal", "electricity_level",
-                 "vaccine_fridges", "fridges_solar_direct", "cases_heat_illness")  # fmt: skip
+                 "vaccine_fridges", "fridges_solar_direct", "cases_heat_illness",
+                 "waste_hazardous_kg")  # fmt: skip
 MONTH_SCHEMA = {
     **{c: fd.STORED_MONTHS[c] for c in MONTH_COLUMNS},
     "facility_name": S, "district": S, "adm1_code": S, "immunizing": pl.Boolean,
@@ -126,17 +135,20 @@ def _climate_query(scope: Scope, latest: str) -> sa.Select:
 # ---- rules ---------------------------------------------------------------------------------
 
 
-def _facility_alert(frame: pl.DataFrame, rule: str, value: pl.Expr) -> pl.DataFrame:
+def _facility_alert(frame: pl.DataFrame, rule: str, value: pl.Expr, weight: pl.Expr
+                    ) -> pl.DataFrame:  # fmt: skip
+    """Facility alerts; `weight` orders a rule's alerts, the most important first."""
     return frame.select(
         pl.lit(rule).alias("rule"), "district", "district_name", "adm1_code", "facility",
         "facility_name", "period", value.cast(F).alias("value"),
-        pl.lit(None, F).alias("threshold"),
+        pl.lit(None, F).alias("threshold"), weight.cast(F).alias("_weight"),
     )  # fmt: skip
 
 
 def _open_burning(now: pl.DataFrame) -> pl.DataFrame:
+    """Facilities burning or dumping hazardous waste, those with the most of it first."""
     hits = now.filter(pl.col("unsafe_disposal").fill_null(False))
-    return _facility_alert(hits, "open_burning", pl.lit(None, F))
+    return _facility_alert(hits, "open_burning", pl.lit(None, F), pl.col("waste_hazardous_kg"))
 
 
 def _fridges(now: pl.DataFrame) -> pl.DataFrame:
@@ -146,7 +158,7 @@ def _fridges(now: pl.DataFrame) -> pl.DataFrame:
         mains > 0,
         pl.col("electricity_level").is_in(["unreliable", "none"]),
     )
-    return _facility_alert(hits, "fridge_unreliable_power", mains)
+    return _facility_alert(hits, "fridge_unreliable_power", mains, mains)
 
 
 def _district_cases(months: pl.DataFrame) -> pl.DataFrame:
@@ -172,6 +184,7 @@ def _heat_illness(months: pl.DataFrame, latest: str, ratio: float, min_cases: in
         pl.lit("heat_illness_above_baseline").alias("rule"), "district", "district_name",
         "adm1_code", "period", pl.col("cases").alias("value"), threshold.alias("threshold"),
         pl.col("baseline"), pl.lit(ratio).alias("ratio"),
+        (pl.col("cases") / threshold).alias("_weight"),  # the furthest above baseline first
     )  # fmt: skip
 
 
@@ -187,7 +200,7 @@ def _heat_stress(now: pl.DataFrame, climate: pl.DataFrame, heat_days: int) -> pl
     return counts.select(
         pl.lit("heat_stress_facilities").alias("rule"), "district", "district_name",
         "adm1_code", "period", "value", pl.lit(float(heat_days)).alias("threshold"),
-        "heatwave_days",
+        "heatwave_days", pl.col("value").alias("_weight"),
     )  # fmt: skip
 
 
@@ -202,10 +215,20 @@ def _text(column: str) -> pl.Expr:
 
 
 def _message(rule: str, columns: list[str]) -> pl.Expr:
-    """TEMPLATES[rule] filled from the row's columns (numbers through `_text`)."""
+    """The rule's template (SINGULAR for a value of 1) filled from the row's columns."""
+    if rule in SINGULAR:
+        one = _filled(SINGULAR[rule], rule, columns)
+        return pl.when(pl.col("value") == 1).then(one).otherwise(
+            _filled(TEMPLATES[rule], rule, columns)
+        )
+    return _filled(TEMPLATES[rule], rule, columns)
+
+
+def _filled(template: str, rule: str, columns: list[str]) -> pl.Expr:
+    """`template` filled from the row's columns (numbers through `_text`)."""
     numeric = {"value", "threshold", "baseline", "ratio", "heatwave_days"}
     parts: list[pl.Expr] = []
-    for literal, field, _, _ in Formatter().parse(TEMPLATES[rule]):
+    for literal, field, _, _ in Formatter().parse(template):
         parts.append(pl.lit(literal))
         if field:
             if field not in columns:
@@ -232,7 +255,7 @@ def _finish(found: pl.DataFrame) -> pl.DataFrame:
             found = found.with_columns(pl.lit(None, ALERT_SCHEMA[column]).alias(column))
     return (
         found.with_columns(message.alias("message"))
-        .sort(["severity_rank", "_rule_rank", "adm1_code", "district", "facility"],
-              nulls_last=True)
+        .sort(["severity_rank", "_rule_rank", "_weight", "adm1_code", "district", "facility"],
+              descending=[False, False, True, False, False, False], nulls_last=True)
         .select(pl.col(c).cast(t) for c, t in ALERT_SCHEMA.items())
     )  # fmt: skip

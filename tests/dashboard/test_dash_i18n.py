@@ -16,18 +16,16 @@ SOURCES = [ROOT / "app.py", *sorted((ROOT / "dashboard").rglob("*.py"))]
 
 
 def translated_literals() -> set[str]:
-    """The string literals passed to `t(...)` anywhere in the app."""
+    """The string literals passed to `t(...)` (and both forms of `tn(...)`) in the app."""
     found: set[str] = set()
     for path in SOURCES:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id == "t"
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-            ):
-                found.add(node.args[0].value)
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            forms = {"t": 1, "tn": 2}.get(node.func.id, 0)
+            for arg in node.args[:forms]:
+                if isinstance(arg, ast.Constant):
+                    found.add(arg.value)
     return found
 
 
@@ -80,3 +78,8 @@ def test_translation_falls_back_to_english(monkeypatch, tmp_path):
 def test_catalogues_are_valid_json_objects_of_strings(language):
     data = i18n.catalogue(language)
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in data.items())
+
+
+def test_plural_forms_follow_the_count():
+    one, many = "{n} facility", "{n} facilities"
+    assert [i18n.tn(one, many, n) for n in (1, 1.0, 0, 2, None)] == [one, one, many, many, many]

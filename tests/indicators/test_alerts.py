@@ -51,9 +51,9 @@ def keys(frame) -> list[tuple]:  # noqa: ANN001
     return frame.select("rule", "district", "facility", "value", "threshold").rows()
 
 
-EXPECTED = [  # high severity first; then rule, governorate, district, facility
-    ("open_burning", "IQG02Q01", "F7", None, None),  # covered pit, other answer blank
-    ("open_burning", "IQG08Q01", "F2", None, None),  # open burning of sharps
+EXPECTED = [  # high severity first; then rule; the most important; governorate, district, facility
+    ("open_burning", "IQG08Q01", "F2", None, None),  # open burning of sharps, 20 kg hazardous
+    ("open_burning", "IQG02Q01", "F7", None, None),  # covered pit, other answer blank; no kg
     ("heat_illness_above_baseline", "IQG08Q01", None, 23.0, 22.5),
     ("fridge_unreliable_power", "IQG02Q01", "F6", 3.0, None),  # SDD count blank: all mains
     ("fridge_unreliable_power", "IQG08Q01", "F2", 1.0, None),  # 2 fridges, 1 SDD
@@ -77,8 +77,11 @@ def test_rules_with_default_settings(url: str) -> None:
     assert messages["heat_illness_above_baselineIQG08Q01"] == (
         "Karkh: 23 heat-illness cases in 202407, above 22.5 (1.5 x the seasonal baseline of "
         "15).")  # fmt: skip
+    assert messages["fridge_unreliable_powerIQG08Q01F2"] == (
+        "Mansour PHC (Karkh): 1 vaccine fridge not on solar direct-drive and no reliable "
+        "electricity in 202407.")  # fmt: skip
     assert messages["heat_stress_facilitiesIQG02Q01"] == (  # no name stored: the code
-        "IQG02Q01: 1 facilities without reliable electricity during 10 heatwave days in "
+        "IQG02Q01: 1 facility without reliable electricity during 10 heatwave days in "
         "202407.")  # fmt: skip
 
 
@@ -88,10 +91,10 @@ def test_thresholds_from_configuration(url: str, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("MIZAN_HEAT_ALERT_DAYS", "4")  # Tarmiyah's 3 days no longer alert
     found = alerts(Scope.national(), url)
     heat = found.filter(found["rule"] == "heat_illness_above_baseline")
-    assert keys(heat) == [
-        ("heat_illness_above_baseline", "IQG02Q01", None, 30.0, pytest.approx(28.0)),
-        ("heat_illness_above_baseline", "IQG08Q01", None, 23.0, pytest.approx(21.0)),
+    assert keys(heat) == [  # the furthest above its alert level first: 1.61, 1.10, 1.07 times
         ("heat_illness_above_baseline", "IQG08Q02", None, 9.0, pytest.approx(5.6)),
+        ("heat_illness_above_baseline", "IQG08Q01", None, 23.0, pytest.approx(21.0)),
+        ("heat_illness_above_baseline", "IQG02Q01", None, 30.0, pytest.approx(28.0)),
     ]
     stress = found.filter(found["rule"] == "heat_stress_facilities")
     assert stress["district"].to_list() == ["IQG02Q01", "IQG08Q01"]
