@@ -606,11 +606,7 @@ def triangulation_chart(rows: pl.DataFrame, year: str, month: int | None = None)
     ratios = [r["value"] for r in shown if r["value"] is not None]
     shapes = [_line("y", 100, theme.MUTED, "dot", "y2")]
     drawn = sorted({r["month"] for r in data})  # the axis holds the months with rows
-    if month in drawn:
-        at = drawn.index(month)
-        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": at - 0.5,
-                       "x1": at + 0.5, "y0": 0, "y1": 1, "fillcolor": theme.MUTED,
-                       "opacity": 0.12, "line": {"width": 0}, "layer": "below"})  # fmt: skip
+    shapes += figures.highlight(drawn, month)
     return figures.build(
         traces,
         height=380,

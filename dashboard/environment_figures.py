@@ -284,12 +284,7 @@ def carbon_trend(frame: pl.DataFrame, selected: str | None = None) -> go.Figure:
                                                           "solidity": 0.3}},
                 hovertemplate=hover,
             ))  # fmt: skip
-    shapes = []
-    if selected in periods:
-        at = periods.index(selected)
-        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": at - 0.5,
-                       "x1": at + 0.5, "y0": 0, "y1": 1, "fillcolor": theme.MUTED,
-                       "opacity": 0.12, "line": {"width": 0}, "layer": "below"})  # fmt: skip
+    shapes = figures.highlight(periods, selected)
     return figures.build(
         traces,
         barmode="stack",
@@ -446,13 +441,7 @@ def heat_cases_chart(
             textfont={"color": theme.MUTED, "size": 10}, hoverinfo="skip",
             name=t("No value shown"), showlegend=False,
         ))  # fmt: skip
-    shapes = []
-    periods = [r["period"] for r in rows]
-    if selected in periods:
-        at = periods.index(selected)
-        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": at - 0.5,
-                       "x1": at + 0.5, "y0": 0, "y1": 1, "fillcolor": theme.MUTED,
-                       "opacity": 0.12, "line": {"width": 0}, "layer": "below"})  # fmt: skip
+    shapes = figures.highlight([r["period"] for r in rows], selected)
     return figures.build(
         traces,
         height=360,

@@ -52,6 +52,16 @@ def _percent_axis(unit: str, values: Sequence[float | None]) -> dict:
     return {"ticksuffix": "%", "range": [0, top * 1.04]}
 
 
+def highlight(categories: Sequence[str], selected: str | None) -> list[dict]:
+    """A light band behind the selected category of a category axis (none when absent)."""
+    if selected not in categories:
+        return []
+    at = list(categories).index(selected)
+    return [{"type": "rect", "xref": "x", "yref": "paper", "x0": at - 0.5, "x1": at + 0.5,
+             "y0": 0, "y1": 1, "fillcolor": theme.MUTED, "opacity": 0.12,
+             "line": {"width": 0}, "layer": "below"}]  # fmt: skip
+
+
 def reference_line(
     label: str, value: float, unit: str, *, horizontal: bool
 ) -> tuple[go.Scatter, dict]:

@@ -69,7 +69,9 @@ def navbar() -> dbc.Navbar:
                 dbc.NavbarBrand(
                     [
                         html.Span("Mizan", className="brand-name"),
-                        html.Span(t("Immunization and environment analytics"), className="brand-sub"),
+                        html.Span(
+                            t("Immunization and environment analytics"), className="brand-sub"
+                        ),
                     ],
                     href=dash.get_relative_path("/"),
                 ),

@@ -296,3 +296,9 @@ def _pruned(value):  # noqa: ANN001, ANN202
     if isinstance(value, list | tuple):
         return [_pruned(item) for item in value]
     return value
+
+
+def test_highlight_band_sits_behind_the_selected_category():
+    (band,) = figures.highlight(["2024-01", "2024-02", "2024-03"], "2024-02")
+    assert (band["x0"], band["x1"], band["layer"]) == (0.5, 1.5, "below")
+    assert figures.highlight(["2024-01"], "2025-01") == figures.highlight([], None) == []

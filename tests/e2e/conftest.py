@@ -13,10 +13,14 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.chrome.options import Options
 
+from etl.dhis2.load import load_dhis2
+from etl.generate import generate
+from etl.load import load_registry
 from tests.dashboard import sample_warehouse
 from tests.dashboard.conftest import add_users
 
 os.environ.setdefault("DASH_TEST_CHROMEPATH", "/usr/bin/chromium")
+GENERATED_CHILDREN = 20_000
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "var" / "screenshots"
 
 
@@ -62,6 +66,20 @@ def e2e_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Every catalogue indicator, every district of the boundary pack, four periods."""
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'warehouse.db'}"
     sample_warehouse.build(url, indicators=tuple(sample_warehouse.RATES))
+    add_users(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def generated_url(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> str:
+    """A generated registry and DHIS2 instance (EPI and facility reports, climate), loaded
+    by `etl load` and `etl load --dhis2`: what `make run` shows, smaller."""
+    folder = tmp_path_factory.mktemp("generated-e2e")
+    export = folder / "export"
+    generate(export, children=GENERATED_CHILDREN, dhis2=True)
+    url = f"sqlite:///{folder / 'warehouse.db'}"
+    load_registry(export, url)
+    load_dhis2(export / "dhis2", url)
     add_users(url)
     return url
 

@@ -6,33 +6,12 @@ Screenshots go to var/screenshots/dhis2-*.png and quality-*.png for a human look
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import polars as pl
-import pytest
 
-from etl.dhis2.load import load_dhis2
-from etl.generate import generate
-from etl.load import load_registry
 from indicators import admin_views, queries
 from indicators.scope import Scope
-from tests.dashboard.conftest import add_users
 from tests.e2e.test_e2e_pages import assert_console_clean, download, pick, shot, start, wait_idle
-
-CHILDREN = 20_000
-
-
-@pytest.fixture(scope="module")
-def dhis2_url(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> str:
-    """A generated registry and DHIS2 instance, loaded by `etl load` and `etl load --dhis2`."""
-    folder = tmp_path_factory.mktemp("dhis2-e2e")
-    export = folder / "export"
-    generate(export, children=CHILDREN, dhis2=True)
-    url = f"sqlite:///{folder / 'warehouse.db'}"
-    load_registry(export, url)
-    load_dhis2(export / "dhis2", url)
-    add_users(url)
-    return url
 
 
 def csv_frame(body: bytes) -> pl.DataFrame:
@@ -43,8 +22,8 @@ def wait_graph(duo, graph_id: str) -> None:  # noqa: ANN001
     duo.wait_for_element(f"#{graph_id} .main-svg", timeout=20)
 
 
-def test_dhis2_tab_charts_follow_the_place_and_export(dash_duo, dhis2_url, screenshots):
-    start(dash_duo, dhis2_url, "/immunization?source=dhis2", user="admin")
+def test_dhis2_tab_charts_follow_the_place_and_export(dash_duo, generated_url, screenshots):
+    start(dash_duo, generated_url, "/immunization?source=dhis2", user="admin")
     dash_duo.wait_for_text_to_equal(
         "#imm-adm-title", "Penta1 · Iraq · 2025 · DHIS2 reports", timeout=20
     )
@@ -73,7 +52,7 @@ def test_dhis2_tab_charts_follow_the_place_and_export(dash_duo, dhis2_url, scree
     assert {code[:5] for code in frame["org_unit"]} == {"IQG08"}
     expected = queries.indicator_values(
         Scope.national(), indicators=["red_category"], period="2025", org_unit="IQG08", level=2,
-        url=dhis2_url,
+        url=generated_url,
     )  # fmt: skip
     assert frame.filter(pl.col("indicator") == "red_category").height == expected.height == 7
 
@@ -89,13 +68,13 @@ def test_dhis2_tab_charts_follow_the_place_and_export(dash_duo, dhis2_url, scree
     assert_console_clean(dash_duo)
 
 
-def test_data_quality_page_for_leadership(dash_duo, dhis2_url, screenshots):
-    start(dash_duo, dhis2_url, "/quality", user="leader")
+def test_data_quality_page_for_leadership(dash_duo, generated_url, screenshots):
+    start(dash_duo, generated_url, "/quality", user="leader")
     dash_duo.wait_for_element("#dq-reports-table table", timeout=20)
     for graph in ("dq-reports-bar", "dq-tri-chart"):
         wait_graph(dash_duo, graph)
     dash_duo.wait_for_element("#dq-outliers-list table", timeout=20)
-    years = admin_views.years(Scope.national(), list(admin_views.QUALITY), dhis2_url)
+    years = admin_views.years(Scope.national(), list(admin_views.QUALITY), generated_url)
     assert dash_duo.find_element("#dq-title").text == f"Iraq · {years[-1]}"
     shot(dash_duo, screenshots, "quality")
 

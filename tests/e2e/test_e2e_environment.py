@@ -8,18 +8,12 @@ var/screenshots/environment-*.png for a human look."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import polars as pl
-import pytest
 
 from dashboard.environment_figures import period_label
-from etl.dhis2.load import load_dhis2
-from etl.generate import generate
-from etl.load import load_registry
 from indicators import environment_views as ev
 from indicators.scope import Scope
-from tests.dashboard.conftest import add_users
 from tests.e2e.test_e2e_pages import (
     assert_console_clean,
     choose_radio,
@@ -30,23 +24,8 @@ from tests.e2e.test_e2e_pages import (
     wait_idle,
 )
 
-CHILDREN = 20_000
 GRAPHS = ("env-ladder", "env-unsafe", "env-methods", "env-carbon", "env-solar-map", "env-heat",
           "env-lag", "env-facility-year")  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def facility_url(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> str:
-    """A generated registry and DHIS2 instance (facility reports and climate included),
-    loaded by `etl load` and `etl load --dhis2`."""
-    folder = tmp_path_factory.mktemp("environment-e2e")
-    export = folder / "export"
-    generate(export, children=CHILDREN, dhis2=True)
-    url = f"sqlite:///{folder / 'warehouse.db'}"
-    load_registry(export, url)
-    load_dhis2(export / "dhis2", url)
-    add_users(url)
-    return url
 
 
 def wait_graphs(duo, graphs: tuple[str, ...] = GRAPHS) -> None:  # noqa: ANN001
@@ -59,11 +38,11 @@ def csv_frame(body: bytes) -> pl.DataFrame:
 
 
 def test_environment_page_renders_offline_and_drills_down(
-    dash_duo, facility_url, screenshots, geo_pack
+    dash_duo, generated_url, screenshots, geo_pack
 ):
-    latest = ev.latest(Scope.national(), facility_url)
+    latest = ev.latest(Scope.national(), generated_url)
     assert latest["month"], "the generated instance has no facility reports"
-    start(dash_duo, facility_url, "/environment", user="admin")
+    start(dash_duo, generated_url, "/environment", user="admin")
     month = period_label(latest["month"])
     dash_duo.wait_for_text_to_equal("#env-title", f"Iraq · {month}", timeout=30)
     wait_graphs(dash_duo)
@@ -91,7 +70,7 @@ def test_environment_page_renders_offline_and_drills_down(
 
     body = download(dash_duo, "env-facilities-export", "mizan_facilities")
     facilities = csv_frame(body)
-    reporting = ev.facility_table(Scope.national(), ev.Choice(latest["month"]), facility_url)
+    reporting = ev.facility_table(Scope.national(), ev.Choice(latest["month"]), generated_url)
     assert facilities["facility"].to_list() == reporting["facility"].to_list()  # all, in order
 
     choose_radio(dash_duo, "env-period-kind", "Quarter")
@@ -115,16 +94,16 @@ def test_environment_page_renders_offline_and_drills_down(
     assert_console_clean(dash_duo)
 
 
-def test_a_governorate_user_and_the_overview_alerts(dash_duo, facility_url, screenshots, geo_pack):
-    start(dash_duo, facility_url, "/", user="basra")
+def test_a_governorate_user_and_the_overview_alerts(dash_duo, generated_url, screenshots, geo_pack):
+    start(dash_duo, generated_url, "/", user="basra")
     dash_duo.wait_for_element("#ov-alerts .section-card", timeout=30)
     text = dash_duo.find_element("#ov-alerts").text
     assert text.startswith("Active alerts")
-    alerts = ev.active_alerts(Scope("governorate", "IQG02"), facility_url)
+    alerts = ev.active_alerts(Scope("governorate", "IQG02"), generated_url)
     assert set(alerts["adm1_code"]) <= {"IQG02"}
     shot(dash_duo, screenshots, "environment-overview-alerts")
     dash_duo.find_element("#ov-alerts a").click()
-    month = period_label(ev.latest(Scope.national(), facility_url)["month"])
+    month = period_label(ev.latest(Scope.national(), generated_url)["month"])
     dash_duo.wait_for_text_to_equal("#env-title", f"Basrah · {month}", timeout=30)
     wait_graphs(dash_duo)
     options = dash_duo.driver.execute_script(
