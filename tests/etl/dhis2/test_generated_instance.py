@@ -5,7 +5,6 @@ each other's rows in either order (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -24,13 +23,6 @@ from indicators import warehouse as wh
 from tests.etl.dhis2 import tiny_instance
 
 CHILDREN = 3000
-
-
-@pytest.fixture(scope="module")
-def no_pack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MIZAN_GEO_DIR", str(tmp_path_factory.mktemp("no-geo")))
-        yield
 
 
 @pytest.fixture(scope="module")

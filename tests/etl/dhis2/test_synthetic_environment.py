@@ -6,7 +6,6 @@ PostgreSQL)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,13 +27,6 @@ from indicators import warehouse as wh
 SAFE = {"autoclave", "incinerator_two_chamber", "incinerator_single_chamber",
         "open_burning_protected", "dump_protected", "offsite_covered",
         "offsite_protected"}  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def no_pack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MIZAN_GEO_DIR", str(tmp_path_factory.mktemp("no-geo")))
-        yield
 
 
 @pytest.fixture(scope="module")
