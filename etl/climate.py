@@ -153,8 +153,8 @@ class _Reject(Exception):
 
 
 def _row(fields: list[str], width: int, index: dict[str, int], known: set[str]) -> dict:
-    if len(fields) > width:
-        raise _Reject("field_count", f"{len(fields)} fields, more than the {width} columns")
+    if len(fields) != width:  # a cut or a joined line, never a row with its cells moved
+        raise _Reject("field_count", f"{len(fields)} fields, the header has {width}")
     cell = {c: (fields[i] if i < len(fields) else "") for c, i in index.items()}
     district = cell["district"]
     if not district:
