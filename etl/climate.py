@@ -18,7 +18,7 @@ heatwave_days, dust_days, population. Values may be empty (not measured) except 
 and period. A file that cannot be read or lacks a column fails the load (one line naming
 the file); a bad line is rejected with file, line and rule and the load goes on:
 
-- `field_count`: more fields than the header;
+- `field_count`: more or fewer fields than the header (a cut or joined line);
 - `district_missing` / `district_unknown`: no district, or not a district of the instance;
 - `period_invalid`: not a month;
 - `value_not_numeric`, `value_not_integer`: a number (whole for days and population) wanted;

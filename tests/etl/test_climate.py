@@ -83,7 +83,7 @@ def test_the_reader_rejects_each_bad_line_with_its_rule(tmp_path: Path) -> None:
         (file, "line 10", "district_period_repeated",
          "IQG08Q01 202406 again, first at climate.csv line 2"),
         (file, "line 11", "field_count", "10 fields, the header has 9"),
-        (file, "line 12", "field_count", "6 fields, the header has 9"),
+        (file, "line 12", "field_count", "7 fields, the header has 9"),
         (file, "line 13", "district_missing", "no district"),
         (file, "line 15", "value_out_of_range", "tmax 34.2 is below tmean 35.1"),
         (file, "line 16", "value_out_of_range", "population 0 is outside 1..20,000,000"),
