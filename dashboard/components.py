@@ -92,7 +92,7 @@ def filter_bar(*rows: list[Control]) -> dbc.Card:
     )
 
 
-def kpi_card(title: str, value: str, detail: str = "", note: str = "") -> dbc.Card:
+def kpi_card(title: str, value: object, detail: str = "", note: str = "") -> dbc.Card:
     """A headline number with its cohort/interval line and any reliability flag."""
     body = [
         html.Div(title, className="kpi-title"),

@@ -28,8 +28,8 @@ def card_titles() -> dict[str, str]:
         "hcwm_basic": t("Basic waste service"),
         "elec_reliable": t("Reliable electricity"),
         "renewable_share": t("Renewable share of electricity"),
-        "co2e_t": t("Carbon footprint, t CO2e"),
-        "solar_avoided_co2e_t": t("Saved by solar, t CO2e"),
+        "co2e_t": t("Carbon footprint"),
+        "solar_avoided_co2e_t": t("Saved by solar"),
         "facilities_heat_stress": t("Facilities under heat stress"),
     }
 
@@ -40,13 +40,13 @@ def tonnes(value: float | None) -> str:
     return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
 
 
-def _value(code: str, row: dict | None) -> str:
+def _value(code: str, row: dict | None) -> object:
     if row is None or row["value"] is None or row["suppressed"]:
         return display.hidden_text() if row and row["suppressed"] else MISSING
     if code in PERCENT_CODES:
         return display.number(row["value"], "%")
-    if code in ("co2e_t", "solar_avoided_co2e_t"):
-        return tonnes(row["value"])
+    if code in ("co2e_t", "solar_avoided_co2e_t"):  # the unit beside the number, as written
+        return [tonnes(row["value"]), html.Span(t("t CO2e"), className="kpi-unit")]
     return display.count(row["value"])
 
 

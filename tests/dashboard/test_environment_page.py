@@ -127,20 +127,20 @@ def test_headline_cards_with_their_change(clients):
     assert "Basic waste service 75.0% 3 of 4 facilities · Aug 2025" in cards
     assert "▲ 25.0 points since Jul 2025" in cards  # 2 of 4 in July
     assert "Reliable electricity 50.0% 2 of 4 facilities" in cards
-    assert "Carbon footprint, t CO2e 4.2 Diesel: 750 litres · Aug 2025" in cards
-    assert "Saved by solar, t CO2e 0.6" in cards
+    assert "Carbon footprint 4.2 t CO2e Diesel: 750 litres · Aug 2025" in cards
+    assert "Saved by solar 0.6 t CO2e" in cards
     assert "Facilities under heat stress 2" in cards
     assert "= no change since Jul 2025" in cards  # diesel and carbon the same each month
     status, response = clients["admin"].call("env-cards", BASE | {"env-period.value": "2025Q3"})
     assert response["env-title"]["children"] == "Iraq · 2025 Q3"
     cards = texts(response["env-cards"]["children"])
-    assert "t CO2e 8.5 Diesel: 1,500 litres · 2025 Q3 to date" in cards
+    assert "8.5 t CO2e Diesel: 1,500 litres · 2025 Q3 to date" in cards
     assert "75.0% 3 of 4 facilities · Aug 2025" in cards  # states: the quarter's last month
     assert "▲ 25.0 points since Jun 2025" in cards  # against Q2's last month (2 of 4)
     assert "to date: not compared with a whole quarter" in cards
     status, response = clients["admin"].call("env-cards", BASE | {"env-period.value": "2025Q2"})
     cards = texts(response["env-cards"]["children"])
-    assert "t CO2e 12.7 Diesel: 2,250 litres · 2025 Q2" in cards  # 3 x 4.246, 3 x 750
+    assert "12.7 t CO2e Diesel: 2,250 litres · 2025 Q2" in cards  # 3 x 4.246, 3 x 750
     assert "= no change since 2025 Q1" in cards
     filtered = BASE | {"env-type.value": "hospital", "env-org-unit.value": "IQG08"}
     status, response = clients["admin"].call("env-cards", filtered)
