@@ -55,6 +55,7 @@ class Choices:
     cohort: str
     governorates: list[str]
     districts: list[str]
+    months: list[str]  # months of facility environment data (none: no Environment steps)
 
 
 @dataclass
@@ -138,6 +139,11 @@ class User:
         }
 
 
+FACILITY_TYPES, SETTINGS = ("all", "hospital", "phc"), ("all", "urban", "rural")
+ENVIRONMENT_CHARTS = ("env-ladder.figure", "env-unsafe.figure", "env-carbon.figure",
+                      "env-solar-map.figure", "env-heat.figure")  # fmt: skip
+
+
 def steps(user: User, choices: Choices, rng: random.Random) -> dict[str, dict]:
     """One request per kind of step, with fresh random choices."""
     indicator = rng.choice(choices.indicators)
@@ -158,7 +164,7 @@ def steps(user: User, choices: Choices, rng: random.Random) -> dict[str, dict]:
         "eq-indicator.value": indicator, "eq-period.value": period, "eq-org-unit.value": unit,
         "eq-dimension.value": rng.choice(COMPARISONS), "eq-zd-baseline.value": None,
     }  # fmt: skip
-    return {
+    found = {
         "open a page": user.body("_pages_content.children", router, ["_pages_location.pathname"]),
         "equity view": user.body("eq-subgroups.figure", equity, ["eq-dimension.value"]),
         "equity zero-dose": user.body("eq-zd-cards.children", equity, ["eq-org-unit.value"]),
@@ -168,6 +174,17 @@ def steps(user: User, choices: Choices, rng: random.Random) -> dict[str, dict]:
             "imm-period.options", filters, ["imm-indicator.value"]
         ),
     }
+    if choices.months:  # the Environment page: cards, and one of its charts
+        environment = {
+            "env-period.value": rng.choice(choices.months), "env-org-unit.value": unit,
+            "env-type.value": rng.choice(FACILITY_TYPES),
+            "env-setting.value": rng.choice(SETTINGS), "env-ladder-by.value": "place",
+            "env-condition.value": "heat_illness", "env-exposure.value": "heatwave_days",
+        }  # fmt: skip
+        changed = ["env-type.value"]
+        found["environment cards"] = user.body("env-cards.children", environment, changed)
+        found["environment chart"] = user.body(rng.choice(ENVIRONMENT_CHARTS), environment, changed)
+    return found
 
 
 def simulate(base: str, name: str, choices: Choices, until: float, think: float,
@@ -191,11 +208,12 @@ def simulate(base: str, name: str, choices: Choices, until: float, think: float,
 
 
 def read_choices(url: str) -> Choices:
-    from indicators import queries
+    from indicators import environment_views, queries
     from indicators.scope import Scope
 
     everyone = Scope.national()
-    indicators = queries.catalogue(url)["code"].to_list()
+    catalogue = queries.catalogue(url)
+    indicators = catalogue.filter(source="registry")["code"].to_list()  # the cohort pages
     periods = {code: queries.periods(everyone, code, url) for code in indicators}
     indicators = [code for code in indicators if periods[code]]
     units = queries.org_units(everyone, url)
@@ -205,6 +223,7 @@ def read_choices(url: str) -> Choices:
         cohort=queries.latest_complete_cohort(everyone, indicators[0], url) or "",
         governorates=units.filter(level=1)["code"].to_list(),
         districts=units.filter(level=2)["code"].to_list(),
+        months=environment_views.periods(everyone, url)[environment_views.MONTHLY],
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import callback_load, etl_scaling, first_paint
-from tests.dashboard import sample_warehouse
+from tests.dashboard import environment_warehouse, sample_warehouse
 
 
 def test_load_benchmark_reports_every_stage_and_the_pandas_ratio(
@@ -36,7 +36,9 @@ def test_load_benchmark_reports_every_stage_and_the_pandas_ratio(
 
 @pytest.fixture
 def served_warehouse(sqlite_url: str, geo_pack: Path) -> str:
+    """Registry cohorts and facility environment data (so every page has steps)."""
     sample_warehouse.build(sqlite_url)
+    environment_warehouse.build(sqlite_url)
     return sqlite_url
 
 
@@ -49,7 +51,8 @@ def test_simulated_users_get_answers_from_gunicorn(
     report = capsys.readouterr().out
     assert "0 errors" in report
     steps = ("open a page", "overview map", "immunization view", "immunization periods",
-             "equity view", "equity zero-dose")  # fmt: skip
+             "equity view", "equity zero-dose", "environment cards",
+             "environment chart")  # fmt: skip
     for step in steps:
         assert f"| {step} |" in report
 
