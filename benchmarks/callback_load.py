@@ -306,10 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     names = ensure_users(args.db, args.users, choices.governorates)
     # Steady state, as after the server's own warm-up (indicators.warmup): this process
     # shares the cache store with a server it starts. A --url server warms itself.
-    from indicators import queries
+    from indicators import environment_views, queries
 
     started = time.perf_counter()
-    print(f"warmed {queries.warm(args.db)} indicators in {time.perf_counter() - started:.1f} s")
+    count, months = queries.warm(args.db), environment_views.warm(args.db)
+    took = time.perf_counter() - started
+    print(f"warmed {count} indicators and {months:,} facility months in {took:.1f} s")
     server, base = serve(args.db, args.workers) if args.serve else (None, args.url)
     try:
         stats = Stats()

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from functools import cache
 from typing import NamedTuple
 
 import polars as pl
@@ -112,8 +113,10 @@ def _tonnes(*kg: str) -> pl.Expr:
     return pl.when(reported).then(pl.sum_horizontal([pl.col(c).fill_null(0.0) for c in kg]) / 1000)
 
 
+@cache
 def _measures() -> dict[str, Measure]:
-    """Every facility-based indicator of the catalogue (climate.md IDs in the catalogue)."""
+    """Every facility-based indicator of the catalogue (climate.md IDs in the catalogue).
+    Built once: the expressions are immutable and the page aggregates on every request."""
     col = pl.col
     level, power = col("hcwm_level"), col("electricity_level")
     hospital, phc = col("facility_type") == "hospital", col("facility_type") == "phc"
@@ -168,6 +171,7 @@ def _value(numerator: pl.Expr, denominator: pl.Expr, scale: pl.Expr) -> pl.Expr:
     )  # fmt: skip
 
 
+@cache
 def _scales() -> pl.DataFrame:
     return pl.DataFrame(
         [(i.code, float(i.scale)) for i in catalogue.indicators() if i.source == SOURCE],

@@ -208,27 +208,36 @@ def facility_rows(
     scope: Scope, place: str, months: tuple[str, ...] | None, url: str | None = None
 ) -> pl.DataFrame:
     """Facility months (STORED_MONTHS) joined to their facility's attributes, of the
-    facilities under `place` the scope may see, for `months` (None: every month)."""
-    return _facility_rows(queries._stamp(url), scope, place, months, url).clone()
+    facilities under `place` the scope may see, for `months` (None: every month).
+
+    Cut in memory from one cached read of every facility month (about 57,000 rows for
+    1,885 facilities over 30 months): a query per place and month costs nearly as much as
+    the whole table, and the page asks for many. The scope is applied here, as in SQL."""
+    frame = _all_facility_rows(queries._stamp(url), url)
+    if scope.restricted:
+        frame = frame.filter(pl.col("adm1_code") == scope.governorate)
+    if level_of(place) == 1:
+        frame = frame.filter(pl.col("adm1_code") == place)
+    elif level_of(place) == 2:
+        frame = frame.filter(pl.col("district") == place)
+    if months is not None:
+        frame = frame.filter(pl.col("period").is_in(months))
+    return frame.clone()
 
 
-@versioned(maxsize=64)
-def _facility_rows(
-    _version: Version, scope: Scope, place: str, months: tuple[str, ...] | None, url: str | None
-) -> pl.DataFrame:
+@versioned(maxsize=4)
+def _all_facility_rows(_version: Version, url: str | None) -> pl.DataFrame:
     f, m = wh.facilities, wh.facility_months
     columns = [m.c[c] for c in facility_data.STORED_MONTHS] + [f.c[c] for c in FACILITY_COLUMNS]
-    query = (
-        sa.select(*columns)
-        .join(f, f.c.facility == m.c.facility)
-        .where(_facility_filter(scope, place))
-        .order_by(m.c.facility, m.c.period)
-    )
-    if months is not None:
-        query = query.where(m.c.period.in_(months))
+    query = sa.select(*columns).join(f, f.c.facility == m.c.facility)
     with _engine(url).connect() as connection:
-        rows = connection.execute(query).all()
+        rows = connection.execute(query.order_by(m.c.facility, m.c.period)).all()
     return _frame(rows, FRAME_SCHEMA)
+
+
+def warm(url: str | None = None) -> int:
+    """Read the facility months into the cache (`indicators.warmup`); returns the rows."""
+    return facility_rows(Scope.national(), NATIONAL, None, url).height
 
 
 def facilities(scope: Scope, place: str = NATIONAL, url: str | None = None) -> pl.DataFrame:
@@ -320,42 +329,50 @@ def _as_rows(computed: pl.DataFrame, choice: Choice, scope: Scope, url: str | No
     return rows.select([pl.col(c).cast(k) for c, k in ROW_SCHEMA.items()]).sort(queries.SORT_KEYS)
 
 
-def _by_unit(frame: pl.DataFrame, unit: pl.Expr, quarterly: bool) -> pl.DataFrame:
-    """`environment.aggregate` by period (month, or the month's quarter) and `unit`. The
-    quarter is a separate grouping column: aggregate needs `period` as the month."""
+def _by_unit(
+    frame: pl.DataFrame, unit: pl.Expr, quarterly: bool, codes: tuple[str, ...]
+) -> pl.DataFrame:
+    """`environment.aggregate` of `codes` by period (month, or the month's quarter) and
+    `unit`. The quarter is a separate grouping column: aggregate needs `period` as the month."""
     key = quarter_expr(pl.col("period")) if quarterly else pl.col("period")
     labelled = frame.with_columns(key.alias("_period"), unit.alias("org_unit"))
-    return environment.aggregate(labelled, ["_period", "org_unit"]).rename({"_period": "period"})
+    by = ["_period", "org_unit"]
+    return environment.aggregate(labelled, by, codes).rename({"_period": "period"})
 
 
 def _aggregated(
-    frame: pl.DataFrame, area: str, codes: tuple[str, ...], quarterly: bool
+    frame: pl.DataFrame, area: str, codes: tuple[str, ...], quarterly: bool, children: bool
 ) -> pl.DataFrame:
-    """`environment.aggregate` for the area and for each of its children."""
+    """`environment.aggregate` for the area (and for each of its children)."""
     if frame.is_empty():
         return pl.DataFrame()
-    child = "adm1_code" if level_of(area) == 0 else "district"
-    parts = [_by_unit(frame, pl.lit(area), quarterly), _by_unit(frame, pl.col(child), quarterly)]
-    result = pl.concat([p.select("org_unit", "period", "indicator", "numerator", "denominator",
-                                 "value") for p in parts])  # fmt: skip
-    keep = [c for c in codes if not c.startswith(CASE_RATE_PREFIX)]
-    return result.filter(pl.col("indicator").is_in(keep))
+    units = [pl.lit(area)]
+    if children:
+        units.append(pl.col("adm1_code" if level_of(area) == 0 else "district"))
+    keep = tuple(c for c in codes if not c.startswith(CASE_RATE_PREFIX))
+    parts = [_by_unit(frame, unit, quarterly, keep) for unit in units]
+    return pl.concat([p.select("org_unit", "period", "indicator", "numerator", "denominator",
+                               "value") for p in parts])  # fmt: skip
 
 
 def _computed(
-    scope: Scope, choice: Choice, codes: tuple[str, ...], period: str, url: str | None
-) -> pl.DataFrame:
-    frame = _filtered(facility_rows(scope, choice.area, months_of(period), url), choice)
+    scope: Scope, choice: Choice, codes: tuple[str, ...], period: str, url: str | None,
+    own: bool,
+) -> pl.DataFrame:  # fmt: skip
+    unit = choice.place if own else choice.area
+    frame = _filtered(facility_rows(scope, unit, months_of(period), url), choice)
     quarterly = bool(QUARTER.match(period))
-    return _as_rows(_aggregated(frame, choice.area, codes, quarterly), choice, scope, url)
+    return _as_rows(_aggregated(frame, unit, codes, quarterly, not own), choice, scope, url)
 
 
 def rows(
-    scope: Scope, choice: Choice, codes: tuple[str, ...], url: str | None = None
-) -> pl.DataFrame:
-    """Rows of `codes` for the choice's area and its children: totals at the chosen period,
-    states at its status month. Published rows, or, with a facility filter, computed
-    from the facility months by `environment.aggregate` (case rates then left out)."""
+    scope: Scope, choice: Choice, codes: tuple[str, ...], url: str | None = None,
+    own: bool = False,
+) -> pl.DataFrame:  # fmt: skip
+    """Rows of `codes` for the choice's area and its children (`own`: at least the place's
+    own rows; the cards need no more): totals at the chosen period, states at its status
+    month. Published rows, or, with a facility filter, computed from the facility months
+    by `environment.aggregate` (case rates then left out)."""
     choice = _scoped(scope, choice)
     totals = tuple(c for c in codes if c in ADDITIVE)
     states = tuple(c for c in codes if c not in ADDITIVE)
@@ -365,7 +382,7 @@ def rows(
         if not chosen:
             continue
         if choice.filtered:
-            parts.append(_computed(scope, choice, chosen, period, url))
+            parts.append(_computed(scope, choice, chosen, period, url, own))
         else:
             parts.append(_published(scope, chosen, period, choice.area, url))
     frame = pl.concat(parts) if parts else pl.DataFrame(schema=ROW_SCHEMA)
@@ -382,10 +399,11 @@ def headline(scope: Scope, choice: Choice, url: str | None = None) -> tuple[dict
     choice = _scoped(scope, choice)
     kind = QUARTERLY if QUARTER.match(choice.period) else MONTHLY
     before = previous(choice.period, periods(scope, url)[kind])
-    now = unit_rows(rows(scope, choice, HEADLINE, url), choice.place)
+    now = unit_rows(rows(scope, choice, HEADLINE, url, own=True), choice.place)
     if before is None:
         return now, {}, None
-    then = unit_rows(rows(scope, replace(choice, period=before), HEADLINE, url), choice.place)
+    earlier = replace(choice, period=before)
+    then = unit_rows(rows(scope, earlier, HEADLINE, url, own=True), choice.place)
     return now, then, before
 
 
@@ -400,8 +418,8 @@ def trend(
         frame = _filtered(facility_rows(scope, choice.place, None, url), choice)
         if frame.is_empty():
             return pl.DataFrame(schema=ROW_SCHEMA)
-        computed = _by_unit(frame, pl.lit(choice.place), quarterly)
-        computed = computed.filter(pl.col("indicator").is_in(codes)).select(
+        keep = tuple(c for c in codes if not c.startswith(CASE_RATE_PREFIX))
+        computed = _by_unit(frame, pl.lit(choice.place), quarterly, keep).select(
             "org_unit", "period", "indicator", "numerator", "denominator", "value"
         )
         return _as_rows(computed, choice, scope, url)
@@ -426,16 +444,15 @@ def ladder_by_group(scope: Scope, choice: Choice, url: str | None = None) -> pl.
         return pl.DataFrame(schema={"group": pl.String, "dimension": pl.String,
                                     "indicator": pl.String, "numerator": pl.Float64,
                                     "denominator": pl.Float64, "value": pl.Float64})  # fmt: skip
-    parts = [environment.aggregate(frame.with_columns(group=pl.lit(ALL)), ["group"])
-             .with_columns(dimension=pl.lit(ALL))]  # fmt: skip
-    for dimension in ("facility_type", "setting"):
-        grouped = environment.aggregate(frame.with_columns(group=pl.col(dimension)), ["group"])
-        parts.append(grouped.with_columns(dimension=pl.lit(dimension)))
+    groups = {ALL: pl.lit(ALL), "facility_type": pl.col("facility_type"),
+              "setting": pl.col("setting")}  # fmt: skip
     result = pl.concat(
-        [p.select("group", "dimension", "indicator", "numerator", "denominator", "value")
-         for p in parts]
+        [environment.aggregate(frame.with_columns(group=group), ["group"], LADDER)
+         .select("group", pl.lit(dimension).alias("dimension"), "indicator", "numerator",
+                 "denominator", "value")
+         for dimension, group in groups.items()]
     )  # fmt: skip
-    return result.filter(pl.col("indicator").is_in(LADDER)).with_columns(
+    return result.with_columns(
         pl.col("numerator", "denominator", "value").cast(pl.Float64)
     )
 

@@ -1,6 +1,7 @@
-"""Keep the query cache warm: after a start or a load, read every registry indicator once in
-the background, so that no user waits for a whole-indicator read (about half a second at
-national scale; `queries.indicator_rows`).
+"""Keep the query cache warm: after a start or a load, read every registry indicator and the
+facility months once in the background, so that no user waits for a whole-table read
+(about half a second each at national scale; `queries.indicator_rows`,
+`environment_views.facility_rows`).
 
 The shared cache store makes the reads once per data version for all workers of a machine:
 one worker reads while the others wait for it, then find every indicator stored. Started by
@@ -17,7 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from indicators import config, queries
+from indicators import config, environment_views, queries
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def _run(url: str | None, interval: float) -> None:
                 started = time.perf_counter()
                 with _one_at_a_time():
                     count = queries.warm(url)
+                    environment_views.warm(url)
                 warmed = version
                 log.info("warmed %d indicators in %.1f s", count, time.perf_counter() - started)
         except Exception:  # a warehouse being recreated or unreachable: try again later
