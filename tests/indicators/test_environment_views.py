@@ -119,12 +119,17 @@ def test_an_unfiltered_computation_equals_the_published_rows(url):
     for period in ("202508", "2025Q2"):
         choice = ev.Choice(period, "IQG08")
         published = ev.rows(NATIONAL, choice, codes, url)
-        computed = pl.concat(
-            [ev._computed(NATIONAL, choice, tuple(c for c in codes if c in ev.ADDITIVE), period,
-                          url),
-             ev._computed(NATIONAL, choice, tuple(c for c in codes if c not in ev.ADDITIVE),
-                          ev.status_month(period, list(ew.MONTHS)), url)]
-        )  # fmt: skip
+        totals = tuple(c for c in codes if c in ev.ADDITIVE)
+        states = tuple(c for c in codes if c not in ev.ADDITIVE)
+        at = ev.status_month(period, list(ew.MONTHS))
+        computed = pl.concat([ev._computed(NATIONAL, choice, totals, period, url, False),
+                              ev._computed(NATIONAL, choice, states, at, url, False)])
+        own = pl.concat([ev._computed(NATIONAL, choice, totals, period, url, True),
+                         ev._computed(NATIONAL, choice, states, at, url, True)])
+        assert set(own["org_unit"]) == {"IQG08"}  # the cards' path: the place alone, the same
+        assert own.sort("indicator").equals(
+            computed.filter(pl.col("org_unit") == "IQG08").sort("indicator")
+        )
         keys = ["indicator", "period", "org_unit"]
         left = published.select(*keys, "numerator", "denominator", "value").sort(keys)
         right = computed.select(*keys, "numerator", "denominator", "value").sort(keys)
