@@ -51,7 +51,7 @@ def test_environment_page_renders_offline_and_drills_down(
     values = [c.find_element("css selector", ".kpi-value").text for c in cards]
     assert all(v and v != "–" for v in values), values
     titles = [c.find_element("css selector", ".kpi-title").text for c in cards]
-    assert "T CO2E" in titles[3].upper()
+    assert titles[3].upper() == "CARBON FOOTPRINT" and values[3].endswith("t CO2e")
     dash_duo.wait_for_element("#env-facilities table", timeout=30)
     # The solar map is SVG shapes with the share printed on each governorate.
     assert len(dash_duo.find_elements("#env-solar-map .textpoint")) == 18
