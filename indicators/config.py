@@ -58,7 +58,7 @@ def cache_dir() -> Path | None:
 
 def warm_interval() -> float:
     """Seconds between the cache warmer's checks for new data (`indicators.warmup`); 0 = off."""
-    return float(_env("MIZAN_WARM_INTERVAL", "30"))
+    return _number("MIZAN_WARM_INTERVAL", "30", 0.0, 86_400.0)
 
 
 def host() -> str:

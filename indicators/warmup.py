@@ -23,21 +23,25 @@ from indicators import config, environment_views, queries
 log = logging.getLogger(__name__)
 
 
-def start(url: str | None = None) -> threading.Thread | None:
-    """Start the background warmer (a daemon thread), unless switched off."""
+def start(url: str | None = None, stop: threading.Event | None = None) -> threading.Thread | None:
+    """Start the background warmer (a daemon thread), unless switched off; setting `stop`
+    ends it."""
     interval = config.warm_interval()
     if interval <= 0:
         return None
     thread = threading.Thread(
-        target=_run, args=(url, interval), name="mizan-cache-warmer", daemon=True
+        target=_run,
+        args=(url, interval, stop or threading.Event()),
+        name="mizan-cache-warmer",
+        daemon=True,
     )
     thread.start()
     return thread
 
 
-def _run(url: str | None, interval: float) -> None:
+def _run(url: str | None, interval: float, stop: threading.Event) -> None:
     warmed = None
-    while True:
+    while not stop.is_set():
         try:
             version = queries.data_version(url)
             if version != warmed:
@@ -49,7 +53,7 @@ def _run(url: str | None, interval: float) -> None:
                 log.info("warmed %d indicators in %.1f s", count, time.perf_counter() - started)
         except Exception:  # a warehouse being recreated or unreachable: try again later
             log.exception("cache warm-up failed; retrying in %s s", interval)
-        time.sleep(interval)
+        stop.wait(interval)
 
 
 @contextmanager

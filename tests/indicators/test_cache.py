@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from indicators import cache, queries
+from indicators import cache, queries, warmup
 from indicators import warehouse as wh
 from indicators.scope import Scope
 from tests.dashboard import sample_warehouse
@@ -115,3 +116,29 @@ def test_one_version_per_callback(url: str) -> None:
         assert queries.data_version(url) == 1  # still the version this callback started on
         assert _baghdad_numerator(url) == 450.0
     assert queries.data_version(url) == 2 and _baghdad_numerator(url) == 453.0
+
+
+def test_the_warmer_reads_each_indicator_into_the_cache_and_stops(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the warmer has run, the whole-indicator read is answered from the cache: an
+    edit made behind it afterwards (no new load, so no new version) is not seen."""
+    monkeypatch.setenv("MIZAN_WARM_INTERVAL", "0.05")
+    registry = queries.catalogue(url).filter(source="registry").height
+    reads = queries._indicator_values.cache_info().misses
+    stop = threading.Event()
+    thread = warmup.start(url, stop)
+    assert thread is not None
+    deadline = time.monotonic() + 30
+    while queries._indicator_values.cache_info().misses - reads < registry:
+        assert time.monotonic() < deadline, "the warmer did not read every indicator"
+        time.sleep(0.05)
+    stop.set()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    _change_behind_the_cache(url, 1.0)  # the test itself has read nothing yet
+    rows = queries.indicator_rows(Scope.national(), "cov_penta3_12m", url)
+    baghdad = rows.filter(org_unit="IQG08", period="2024", sex="all", disability="all")
+    assert baghdad["numerator"].item() == 450.0  # as loaded, not the 1.0 written behind it
+    monkeypatch.setenv("MIZAN_WARM_INTERVAL", "0")
+    assert warmup.start(url) is None  # switched off
