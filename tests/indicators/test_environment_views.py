@@ -312,3 +312,24 @@ def test_alerts_are_scoped(url):
     assert set(baghdad["adm1_code"]) == {"IQG08"}
     assert sorted(baghdad["rule"]) == ["fridge_unreliable_power", "heat_stress_facilities",
                                        "open_burning"]  # fmt: skip
+
+
+def test_the_views_answer_alike_on_postgresql(url, postgres_warehouse):  # noqa: ANN001
+    """The same facility set stored in PostgreSQL: every view reads it to the same frames."""
+    pg = ew.build(postgres_warehouse)
+    month, quarter = ew.MONTHS[-1], "2025Q2"
+    views = {
+        "rows": lambda u: ev.rows(NATIONAL, ev.Choice(quarter, "IQG08"), ev.HEADLINE, u),
+        "filtered rows": lambda u: ev.rows(BAGHDAD, ev.Choice(month, "IQ", "phc"), ev.LADDER, u),
+        "ladder by group": lambda u: ev.ladder_by_group(NATIONAL, ev.Choice(month), u),
+        "methods": lambda u: ev.method_mix(NATIONAL, ev.Choice(month), u),
+        "facilities": lambda u: ev.facility_table(BASRA, ev.Choice(month, "IQG02"), u),
+        "facility year": lambda u: ev.facility_year(NATIONAL, "F1", month, u),
+        "heat": lambda u: ev.heat_cases(NATIONAL, "IQ", "heat_illness", u),
+        "district months": lambda u: ev.district_months(NATIONAL, "IQ", "heat_illness", u),
+        "alerts": lambda u: ev.active_alerts(NATIONAL, u),
+    }
+    for name, view in views.items():
+        on_sqlite, on_postgres = view(url), view(pg)
+        assert on_sqlite.height > 0, name
+        assert on_postgres.equals(on_sqlite), name
