@@ -10,14 +10,12 @@ drawn where they are (axes stretch to hold them), never capped.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
-import numpy as np
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard import display, figures, theme
+from dashboard import display, figures, outline_maps, theme
 from dashboard.geo import Outline
 from dashboard.i18n import t
 
@@ -36,7 +34,6 @@ DROPOUT_MARK = theme.Mark(theme.OKABE_ITO[5], "", "diamond")
 NEGATIVE_MARK = theme.Mark(theme.OKABE_ITO[6], "x", "x")
 SMALL_BAR_PX = 22
 LABEL_ALL_UP_TO = 25  # scatter points named on the chart; beyond, only the notable ones
-MID_LAT = 33.2  # Iraq: x/y aspect of a lon/lat map (1 / cos(latitude))
 # Long bar charts: the legend at the very top, the value axis under it.
 # Stacked at the left: a row across would run under the modebar at the right.
 TOP_LEGEND = {"orientation": "v", "yanchor": "top", "y": 0.995, "x": 0, "yref": "container"}
@@ -315,29 +312,16 @@ def red_scatter(
 # --- RED/REC map ------------------------------------------------------------------------------
 
 
-def _joined(codes: Sequence[str], outlines: Mapping[str, Outline]) -> tuple[np.ndarray, ...]:
-    if not codes:
-        return np.empty(0), np.empty(0)
-    return (
-        np.concatenate([outlines[c][0] for c in codes]),
-        np.concatenate([outlines[c][1] for c in codes]),
-    )
-
-
 def _fill_trace(
     codes: list[str], outlines: Mapping[str, Outline], name: str, mark: theme.Mark | None
 ) -> go.Scatter:
-    """All districts of one category as one filled trace (rings split by NaN gaps)."""
-    xs, ys = _joined(codes, outlines)
+    """All districts of one category as one filled trace, with its pattern."""
     colour = mark.colour if mark else theme.NO_VALUE
     extra = {}
     if mark and mark.pattern:
         extra["fillpattern"] = {"shape": mark.pattern, "fgcolor": theme.INK, "fgopacity": 0.5,
                                 "size": 7, "solidity": 0.25, "bgcolor": colour}  # fmt: skip
-    return go.Scatter(
-        **figures.UNCHECKED, x=xs, y=ys, fill="toself", fillcolor=colour, mode="lines",
-        name=name, line={"color": "white", "width": 0.8}, hoverinfo="skip", **extra,
-    )  # fmt: skip
+    return outline_maps.fill(codes, outlines, name, colour, **extra)
 
 
 def _shown_percent(row: dict, name: str) -> str:
@@ -379,12 +363,6 @@ def _map_labels(rows: list[dict], outlines: Mapping[str, Outline]) -> go.Scatter
     )
 
 
-def _extent(xs: np.ndarray, ys: np.ndarray) -> tuple[list[float], list[float]]:
-    west, east, south, north = np.nanmin(xs), np.nanmax(xs), np.nanmin(ys), np.nanmax(ys)
-    pad_x, pad_y = (east - west) * 0.03, (north - south) * 0.03
-    return [float(west - pad_x), float(east + pad_x)], [float(south - pad_y), float(north + pad_y)]
-
-
 def red_map(
     table: pl.DataFrame, outlines: Mapping[str, Outline], highlight: str | None = None
 ) -> go.Figure:
@@ -400,27 +378,15 @@ def red_map(
     missing = [r["org_unit"] for r in rows if r["category"] is None]
     if missing:
         groups.append((t("No category (suppressed or no data)"), None, missing))
-    traces = [_fill_trace(codes, outlines, label, mark) for label, mark, codes in groups]
-    if highlight in {r["org_unit"] for r in rows}:
-        xs, ys = _joined([highlight], outlines)
-        traces.append(
-            go.Scatter(**figures.UNCHECKED, x=xs, y=ys, mode="lines", hoverinfo="skip",
-                       line={"color": theme.INK, "width": 3}, showlegend=False,
-                       name=t("Selected"))
-        )  # fmt: skip
+    codes = [r["org_unit"] for r in rows]
+    traces = [_fill_trace(group, outlines, label, mark) for label, mark, group in groups]
+    traces += outline_maps.selected(highlight, codes, outlines)
     traces.append(_map_labels(rows, outlines))
-    x_range, y_range = _extent(*_joined([r["org_unit"] for r in rows], outlines))
-    hidden_axis = {"visible": False, "showgrid": False, "zeroline": False}
     return figures.build(
         traces,
-        height=figures.MAP_HEIGHT_PX,
-        xaxis={**hidden_axis, "range": x_range, "constrain": "domain"},
-        yaxis={**hidden_axis, "range": y_range, "scaleanchor": "x", "constrain": "domain",
-               "scaleratio": 1 / math.cos(math.radians(MID_LAT))},
         legend={"orientation": "h", "yanchor": "top", "y": 0, "x": 0, "font": {"size": 12}},
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        dragmode="pan",
-    )  # fmt: skip
+        **outline_maps.layout(codes, outlines),
+    )
 
 
 # --- bars ----------------------------------------------------------------------------------------

@@ -14,13 +14,12 @@ import html
 import math
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard import display, figures, theme
-from dashboard.admin_figures import MID_LAT, month_names
+from dashboard import display, figures, outline_maps, theme
+from dashboard.admin_figures import month_names
 from dashboard.geo import Outline
 from dashboard.i18n import t
 
@@ -301,22 +300,6 @@ def carbon_trend(frame: pl.DataFrame, selected: str | None = None) -> go.Figure:
 # --- the solar adoption map -----------------------------------------------------------------------
 
 
-def _joined(codes: Sequence[str], outlines: Mapping[str, Outline]) -> tuple[np.ndarray, ...]:
-    if not codes:
-        return np.empty(0), np.empty(0)
-    return (np.concatenate([outlines[c][0] for c in codes]),
-            np.concatenate([outlines[c][1] for c in codes]))  # fmt: skip
-
-
-def _fill(codes: list[str], outlines: Mapping[str, Outline], name: str, colour: str
-          ) -> go.Scatter:  # fmt: skip
-    xs, ys = _joined(codes, outlines)
-    return go.Scatter(
-        **figures.UNCHECKED, x=xs, y=ys, fill="toself", fillcolor=colour, mode="lines",
-        name=name, line={"color": "white", "width": 0.8}, hoverinfo="skip", showlegend=False,
-    )  # fmt: skip
-
-
 def solar_top(values: Sequence[float | None]) -> float:
     """The colour scale's top: at least 20 %, else the largest share rounded up to 10."""
     shown = [v for v in values if v is not None and not math.isnan(v)]
@@ -342,15 +325,13 @@ def solar_map(
     if not rows:
         return figures.empty_figure(t("Maps need the boundary pack (MIZAN_GEO_DIR)."))
     top = solar_top([r["solar"] for r in rows])
+    codes = [r["org_unit"] for r in rows]
     traces = [
-        _fill([r["org_unit"]], outlines, r["org_unit_name"], solar_colour(r["solar"], top))
+        outline_maps.fill([r["org_unit"]], outlines, r["org_unit_name"],
+                          solar_colour(r["solar"], top), showlegend=False)
         for r in rows
-    ]
-    if highlight in {r["org_unit"] for r in rows}:
-        xs, ys = _joined([highlight], outlines)
-        traces.append(go.Scatter(**figures.UNCHECKED, x=xs, y=ys, mode="lines",
-                                 hoverinfo="skip", line={"color": theme.INK, "width": 3},
-                                 showlegend=False, name=t("Selected")))  # fmt: skip
+    ]  # fmt: skip
+    traces += outline_maps.selected(highlight, codes, outlines)
     traces.append(
         go.Scatter(
             **figures.UNCHECKED,
@@ -383,21 +364,7 @@ def solar_map(
                                  "title": {"text": t("with solar"), "side": "right"}}},
         )
     )  # fmt: skip
-    xs, ys = _joined([r["org_unit"] for r in rows], outlines)
-    west, east, south, north = np.nanmin(xs), np.nanmax(xs), np.nanmin(ys), np.nanmax(ys)
-    pad_x, pad_y = (east - west) * 0.03, (north - south) * 0.03
-    hidden_axis = {"visible": False, "showgrid": False, "zeroline": False}
-    return figures.build(
-        traces,
-        height=figures.MAP_HEIGHT_PX,
-        xaxis={**hidden_axis, "range": [float(west - pad_x), float(east + pad_x)],
-               "constrain": "domain"},
-        yaxis={**hidden_axis, "range": [float(south - pad_y), float(north + pad_y)],
-               "scaleanchor": "x", "constrain": "domain",
-               "scaleratio": 1 / math.cos(math.radians(MID_LAT))},
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        dragmode="pan",
-    )  # fmt: skip
+    return figures.build(traces, **outline_maps.layout(codes, outlines))
 
 
 # --- heat and cases ------------------------------------------------------------------------------
