@@ -394,17 +394,33 @@ def unit_rows(frame: pl.DataFrame, code: str) -> dict[str, dict]:
     return {r["indicator"]: r for r in frame.filter(pl.col("org_unit") == code).to_dicts()}
 
 
-def headline(scope: Scope, choice: Choice, url: str | None = None) -> tuple[dict, dict, str | None]:
-    """(rows of the chosen unit, its rows in the previous period, that period)."""
+def _headline_frames(
+    scope: Scope, choice: Choice, url: str | None
+) -> tuple[Choice, pl.DataFrame, pl.DataFrame | None, str | None]:
+    """The place's headline rows in the period and in the period before (month on month,
+    quarter on quarter; None when there is none), and that period."""
     choice = _scoped(scope, choice)
     kind = QUARTERLY if QUARTER.match(choice.period) else MONTHLY
     before = previous(choice.period, periods(scope, url)[kind])
-    now = unit_rows(rows(scope, choice, HEADLINE, url, own=True), choice.place)
+    now = rows(scope, choice, HEADLINE, url, own=True)
     if before is None:
-        return now, {}, None
-    earlier = replace(choice, period=before)
-    then = unit_rows(rows(scope, earlier, HEADLINE, url, own=True), choice.place)
-    return now, then, before
+        return choice, now, None, None
+    return choice, now, rows(scope, replace(choice, period=before), HEADLINE, url, own=True), before
+
+
+def headline(scope: Scope, choice: Choice, url: str | None = None) -> tuple[dict, dict, str | None]:
+    """(rows of the chosen unit, its rows in the previous period, that period)."""
+    choice, now, then, before = _headline_frames(scope, choice, url)
+    if then is None:
+        return unit_rows(now, choice.place), {}, None
+    return unit_rows(now, choice.place), unit_rows(then, choice.place), before
+
+
+def headline_rows(scope: Scope, choice: Choice, url: str | None = None) -> pl.DataFrame:
+    """The cards' rows as one table (the period's and the previous period's), for export."""
+    choice, now, then, _ = _headline_frames(scope, choice, url)
+    frame = now if then is None else pl.concat([now, then])
+    return frame.filter(pl.col("org_unit") == choice.place)
 
 
 def trend(
@@ -452,9 +468,7 @@ def ladder_by_group(scope: Scope, choice: Choice, url: str | None = None) -> pl.
                  "denominator", "value")
          for dimension, group in groups.items()]
     )  # fmt: skip
-    return result.with_columns(
-        pl.col("numerator", "denominator", "value").cast(pl.Float64)
-    )
+    return result.with_columns(pl.col("numerator", "denominator", "value").cast(pl.Float64))
 
 
 # --- treatment methods, the facility table and one facility's year ------------------------------

@@ -564,19 +564,10 @@ def _rows_export(output: str, trigger: str, read: Callable[[ev.Choice], pl.DataF
     return download
 
 
-def _headline_rows(choice: ev.Choice) -> pl.DataFrame:
-    scope, url = current_scope(), warehouse_url()
-    frames = [ev.rows(scope, choice, ev.HEADLINE, url)]
-    kind = ev.QUARTERLY if ev.QUARTER.match(choice.period) else ev.MONTHLY
-    before = ev.previous(choice.period, ev.periods(scope, url)[kind])
-    if before:
-        frames.append(ev.rows(scope, ev.Choice(before, choice.place, choice.facility_type,
-                                               choice.setting), ev.HEADLINE, url))  # fmt: skip
-    return pl.concat(frames).filter(pl.col("org_unit") == choice.place)
-
-
-export_cards = _rows_export(ids.ENV_CARDS_DOWNLOAD, ids.ENV_CARDS_EXPORT, _headline_rows,
-                            "environment-cards")  # fmt: skip
+export_cards = _rows_export(
+    ids.ENV_CARDS_DOWNLOAD, ids.ENV_CARDS_EXPORT,
+    lambda c: ev.headline_rows(current_scope(), c, warehouse_url()), "environment-cards",
+)  # fmt: skip
 export_unsafe = _rows_export(
     ids.ENV_UNSAFE_DOWNLOAD, ids.ENV_UNSAFE_EXPORT,
     lambda c: ev.rows(current_scope(), c, ("hcwm_unsafe_disposal",), warehouse_url()),
