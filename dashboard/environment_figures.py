@@ -137,13 +137,9 @@ def ladder_bar(
                                "<extra></extra>"),
             )
         )  # fmt: skip
-    shapes = []
-    if baseline is not None:
-        legend, line = figures.reference_line(
-            t("JMP baseline, Iraq 2017 (basic)"), baseline, "%", horizontal=False
-        )
-        traces.append(legend)
-        shapes.append(line)
+    labelled = (t("JMP baseline, Iraq 2017 (basic)"), baseline)
+    legends, shapes = figures.reference_marks(labelled, "%", horizontal=False)
+    traces += legends
     return figures.build(
         traces,
         barmode="stack",

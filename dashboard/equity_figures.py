@@ -104,15 +104,12 @@ def subgroup_figure(
     shown = [(tick, r) for tick, r in zip(ticks, rows, strict=True) if r["shown"] is not None]
     hidden = [(tick, r) for tick, r in zip(ticks, rows, strict=True) if r["shown"] is None]
     traces = ([_markers(shown)] if shown else []) + ([_hidden_text(hidden)] if hidden else [])
-    reference = {}
-    if overall is not None and overall[1] is not None:
-        line, shape = figures.reference_line(overall[0], overall[1], unit, horizontal=False)
-        traces.append(line)
-        reference = {"shapes": [shape]}
+    legends, shapes = figures.reference_marks(overall, unit, horizontal=False)
+    traces += legends
     top = max([100.0] + [r["ci_high"] or 0 for _, r in shown])
     return figures.build(
         traces,
-        **reference,
+        shapes=shapes,
         height=max(260, (64 if few else ROW_PX) * len(rows) + 90),
         xaxis={"ticksuffix": "%", "range": [0, top * 1.03]} if unit == "%" else {},
         yaxis={

@@ -62,6 +62,17 @@ def highlight(categories: Sequence[str], selected: str | None) -> list[dict]:
              "line": {"width": 0}, "layer": "below"}]  # fmt: skip
 
 
+def reference_marks(
+    labelled: tuple[str, float | None] | None, unit: str, *, horizontal: bool
+) -> tuple[list[go.Scatter], list[dict]]:
+    """([legend entry], [line]) for a (label, value) reference, or ([], []) without a value,
+    to add to a figure's traces and shapes."""
+    if labelled is None or labelled[1] is None:
+        return [], []
+    legend, line = reference_line(labelled[0], labelled[1], unit, horizontal=horizontal)
+    return [legend], [line]
+
+
 def reference_line(
     label: str, value: float, unit: str, *, horizontal: bool
 ) -> tuple[go.Scatter, dict]:
@@ -236,11 +247,8 @@ def ranked_bar(
                 name=t("No value shown"),
             )
         )
-    shapes = []
-    if reference is not None and reference[1] is not None:
-        legend, line = reference_line(reference[0], reference[1], unit, horizontal=False)
-        traces.append(legend)
-        shapes.append(line)
+    legends, shapes = reference_marks(reference, unit, horizontal=False)
+    traces += legends
     return build(
         traces,
         shapes=shapes,
@@ -496,11 +504,8 @@ def category_bar(
             name=t("Value"),
         )
     ]
-    shapes = []
-    if overall is not None and overall[1] is not None:
-        legend, line = reference_line(overall[0], overall[1], unit, horizontal=True)
-        traces.append(legend)
-        shapes.append(line)
+    legends, shapes = reference_marks(overall, unit, horizontal=True)
+    traces += legends
     return build(
         traces,
         shapes=shapes,

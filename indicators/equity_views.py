@@ -74,6 +74,7 @@ from indicators.equity_measures import (
     NO_POPULATION,
     NO_SE,
     OK,
+    OUTPUT_SCHEMA,
     SUPPRESSED,
     TOO_FEW,
     ZERO_DIVISOR,
@@ -156,13 +157,7 @@ SUBGROUP_SCHEMA = {
 # `measures` and `gap` rows: the measure, then what is compared (label, value, interval and
 # flags of subgroup_a and subgroup_b).
 COMPARED_SCHEMA = {
-    "measure": pl.String,
-    "estimate": pl.Float64,
-    "ci_lower": pl.Float64,
-    "ci_upper": pl.Float64,
-    "status": pl.String,
-    "subgroup_a": pl.String,
-    "subgroup_b": pl.String,
+    **OUTPUT_SCHEMA,
     **{
         f"{name}_{side}": dtype
         for side in ("a", "b")

@@ -302,3 +302,11 @@ def test_highlight_band_sits_behind_the_selected_category():
     (band,) = figures.highlight(["2024-01", "2024-02", "2024-03"], "2024-02")
     assert (band["x0"], band["x1"], band["layer"]) == (0.5, 1.5, "below")
     assert figures.highlight(["2024-01"], "2025-01") == figures.highlight([], None) == []
+
+
+def test_reference_marks_come_as_a_legend_entry_and_a_line_or_not_at_all():
+    legends, shapes = figures.reference_marks(("Iraq", 81.5), "%", horizontal=True)
+    assert [trace.name for trace in legends] == ["Iraq: 81.5%"]  # the value in the label
+    assert (shapes[0]["y0"], shapes[0]["y1"], shapes[0]["xref"]) == (81.5, 81.5, "x domain")
+    assert figures.reference_marks(None, "%", horizontal=True) == ([], [])
+    assert figures.reference_marks(("Iraq", None), "%", horizontal=False) == ([], [])
